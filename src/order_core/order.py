@@ -1,0 +1,378 @@
+"""The Order aggregate: its fields (002 §2.1 plus ``stop_price``,
+``failure_reason``, ``triggered_at`` and ``version``), its state machine and the
+events it records.
+
+The class is plain Python: persistence adapters map it from the outside, and
+every status change goes through one guarded method so an illegal transition
+can never slip through.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from order_core.errors import IllegalTransition, InvalidInput, OrderNotCancellable
+from order_core.events import (
+    OrderCancelled,
+    OrderEvent,
+    OrderExecuted,
+    OrderFailed,
+    OrderSubmitted,
+)
+from order_core.rules.pricing import Evaluation, estimated_price, evaluate, order_value
+from order_core.values import (
+    PRICED_TYPES,
+    STOP_TYPES,
+    TERMINAL_STATUSES,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Price,
+    Quantity,
+    Symbol,
+)
+
+__all__ = ["Order", "check_prices_for_type"]
+
+
+def check_prices_for_type(
+    order_type: OrderType, price: Price | None, stop_price: Price | None
+) -> None:
+    """MARKET takes no price; LIMIT needs ``price``; STOP_LOSS needs ``stop_price``;
+    STOP_LIMIT needs both. Raises :class:`InvalidInput` naming the field."""
+    priced = order_type in PRICED_TYPES
+    stopped = order_type in STOP_TYPES
+    if priced and price is None:
+        raise InvalidInput(
+            f"price is required for {order_type} orders",
+            code="PRICE_REQUIRED",
+            field="price",
+        )
+    if not priced and price is not None:
+        raise InvalidInput(
+            f"price is not allowed for {order_type} orders",
+            code="PRICE_NOT_ALLOWED",
+            field="price",
+            value=price.value,
+        )
+    if stopped and stop_price is None:
+        raise InvalidInput(
+            f"stop_price is required for {order_type} orders",
+            code="STOP_PRICE_REQUIRED",
+            field="stop_price",
+        )
+    if not stopped and stop_price is not None:
+        raise InvalidInput(
+            f"stop_price is not allowed for {order_type} orders",
+            code="STOP_PRICE_NOT_ALLOWED",
+            field="stop_price",
+            value=stop_price.value,
+        )
+
+
+class Order:
+    """A trading order. Create new ones with :meth:`place`; the constructor
+    rebuilds stored ones as they are."""
+
+    __slots__ = (
+        "_events",
+        "created_at",
+        "executed_at",
+        "execution_price",
+        "failure_reason",
+        "id",
+        "market_data_timestamp",
+        "market_price_at_submission",
+        "order_type",
+        "price",
+        "quantity",
+        "side",
+        "status",
+        "stop_price",
+        "symbol",
+        "triggered_at",
+        "updated_at",
+        "user_id",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        user_id: UUID,
+        symbol: Symbol,
+        side: OrderSide,
+        order_type: OrderType,
+        quantity: Quantity,
+        price: Price | None,
+        stop_price: Price | None,
+        status: OrderStatus,
+        created_at: datetime,
+        updated_at: datetime,
+        executed_at: datetime | None = None,
+        execution_price: Decimal | None = None,
+        market_price_at_submission: Decimal | None = None,
+        market_data_timestamp: datetime | None = None,
+        failure_reason: str | None = None,
+        triggered_at: datetime | None = None,
+        version: int = 1,
+    ) -> None:
+        check_prices_for_type(order_type, price, stop_price)
+        self.id = id
+        self.user_id = user_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.quantity = quantity
+        self.price = price
+        self.stop_price = stop_price
+        self.status = status
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.executed_at = executed_at
+        self.execution_price = execution_price
+        self.market_price_at_submission = market_price_at_submission
+        self.market_data_timestamp = market_data_timestamp
+        self.failure_reason = failure_reason
+        self.triggered_at = triggered_at
+        self.version = version
+        self._events: tuple[OrderEvent, ...] = ()
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        id: UUID,
+        user_id: UUID,
+        symbol: Symbol,
+        side: OrderSide,
+        order_type: OrderType,
+        quantity: Quantity,
+        price: Price | None,
+        stop_price: Price | None,
+        market_price: Decimal,
+        market_data_timestamp: datetime,
+        now: datetime,
+    ) -> Order:
+        """A new PENDING order, with the market context it was accepted in;
+        records :class:`OrderSubmitted`."""
+        order = cls(
+            id=id,
+            user_id=user_id,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            price=price,
+            stop_price=stop_price,
+            status=OrderStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            market_price_at_submission=market_price,
+            market_data_timestamp=market_data_timestamp,
+        )
+        order._record(
+            OrderSubmitted(
+                order_id=id,
+                user_id=user_id,
+                symbol=symbol,
+                order_side=side,
+                order_type=order_type,
+                quantity=quantity.value,
+                occurred_at=now,
+                price=price.value if price else None,
+                stop_price=stop_price.value if stop_price else None,
+                status=OrderStatus.PENDING,
+                created_at=now,
+                market_price_at_submission=market_price,
+                market_data_timestamp=market_data_timestamp,
+            )
+        )
+        return order
+
+    # -- derived values ---------------------------------------------------------
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def estimated_price(self) -> Decimal | None:
+        """Limit for LIMIT/STOP_LIMIT, stop for STOP_LOSS, the market price at
+        submission for MARKET (None for a migrated MARKET order without one)."""
+        market = self.market_price_at_submission
+        if self.order_type is OrderType.MARKET and market is None:
+            return None
+        return estimated_price(
+            self.order_type,
+            limit=self.price.value if self.price else None,
+            stop=self.stop_price.value if self.stop_price else None,
+            market=market if market is not None else Decimal(0),
+        )
+
+    @property
+    def estimated_value(self) -> Decimal | None:
+        price = self.estimated_price
+        return None if price is None else order_value(self.quantity.value, price)
+
+    @property
+    def execution_value(self) -> Decimal | None:
+        """quantity x execution price, once EXECUTED."""
+        if self.status is not OrderStatus.EXECUTED or self.execution_price is None:
+            return None
+        return order_value(self.quantity.value, self.execution_price)
+
+    def evaluate(self, market_price: Decimal) -> Evaluation:
+        """Whether this order executes at ``market_price`` now (rules in
+        :mod:`order_core.rules.pricing`)."""
+        return evaluate(
+            self.order_type,
+            self.side,
+            limit=self.price.value if self.price else None,
+            stop=self.stop_price.value if self.stop_price else None,
+            already_triggered=self.triggered_at is not None,
+            market=market_price,
+        )
+
+    # -- behaviour ----------------------------------------------------------------
+
+    def trigger(self, now: datetime) -> None:
+        """Remember that the stop was crossed (STOP orders while PENDING)."""
+        if self.order_type not in STOP_TYPES or self.status is not OrderStatus.PENDING:
+            raise IllegalTransition(self.id, str(self.status), "TRIGGERED")
+        if self.triggered_at is None:
+            self.triggered_at = now
+            self.updated_at = now
+
+    def start_processing(self, execution_price: Decimal, now: datetime) -> None:
+        """PENDING -> PROCESSING, fixing the price it is being executed at, so a
+        retried execution settles exactly the same amount."""
+        self._move(OrderStatus.PROCESSING, now)
+        self.execution_price = execution_price
+
+    def execute(self, now: datetime) -> None:
+        """PROCESSING -> EXECUTED at the price fixed by :meth:`start_processing`;
+        records :class:`OrderExecuted`."""
+        processing_since = self.updated_at
+        self._move(OrderStatus.EXECUTED, now)
+        price = self.execution_price
+        assert price is not None  # set by start_processing, the only way into PROCESSING
+        self.executed_at = now
+        self._record(
+            OrderExecuted(
+                order_id=self.id,
+                user_id=self.user_id,
+                symbol=self.symbol,
+                order_side=self.side,
+                order_type=self.order_type,
+                quantity=self.quantity.value,
+                occurred_at=now,
+                execution_price=price,
+                executed_at=now,
+                total_value=order_value(self.quantity.value, price),
+                market_price_at_exec=price,
+                market_data_timestamp=processing_since,
+            )
+        )
+
+    def fail(self, reason: str, now: datetime) -> None:
+        """PENDING or PROCESSING -> FAILED with ``reason``; records :class:`OrderFailed`."""
+        previous = self.status
+        self._move(OrderStatus.FAILED, now)
+        self.failure_reason = reason
+        self.execution_price = None
+        self._record(
+            OrderFailed(
+                order_id=self.id,
+                user_id=self.user_id,
+                symbol=self.symbol,
+                order_side=self.side,
+                order_type=self.order_type,
+                quantity=self.quantity.value,
+                occurred_at=now,
+                reason=reason,
+                previous_status=previous,
+            )
+        )
+
+    def cancel(self, now: datetime) -> None:
+        """PENDING or PROCESSING -> CANCELLED; records :class:`OrderCancelled`.
+        A terminal order raises :class:`OrderNotCancellable` naming its status."""
+        if self.status in TERMINAL_STATUSES:
+            raise OrderNotCancellable(self.id, str(self.status))
+        previous = self.status
+        self._move(OrderStatus.CANCELLED, now)
+        self.execution_price = None
+        self._record(
+            OrderCancelled(
+                order_id=self.id,
+                user_id=self.user_id,
+                symbol=self.symbol,
+                order_side=self.side,
+                order_type=self.order_type,
+                quantity=self.quantity.value,
+                occurred_at=now,
+                previous_status=previous,
+            )
+        )
+
+    def pull_events(self) -> tuple[OrderEvent, ...]:
+        """Hand over the events recorded since the last call (for the outbox)."""
+        events, self._events = self._events, ()
+        return events
+
+    def copy(self) -> Order:
+        """An independent copy without pending events (for stores that keep
+        their own snapshot). Spelled out: stores copy on every read and write."""
+        clone = Order.__new__(Order)
+        clone.id = self.id
+        clone.user_id = self.user_id
+        clone.symbol = self.symbol
+        clone.side = self.side
+        clone.order_type = self.order_type
+        clone.quantity = self.quantity
+        clone.price = self.price
+        clone.stop_price = self.stop_price
+        clone.status = self.status
+        clone.created_at = self.created_at
+        clone.updated_at = self.updated_at
+        clone.executed_at = self.executed_at
+        clone.execution_price = self.execution_price
+        clone.market_price_at_submission = self.market_price_at_submission
+        clone.market_data_timestamp = self.market_data_timestamp
+        clone.failure_reason = self.failure_reason
+        clone.triggered_at = self.triggered_at
+        clone.version = self.version
+        clone._events = ()
+        return clone
+
+    # -- internals ------------------------------------------------------------------
+
+    def _record(self, event: OrderEvent) -> None:
+        # A tuple, not a list: most orders hold no events, and stored copies share ().
+        self._events = (*self._events, event)
+
+    def _move(self, target: OrderStatus, now: datetime) -> None:
+        if not self.status.can_become(target):
+            raise IllegalTransition(self.id, str(self.status), str(target))
+        self.status = target
+        self.updated_at = now
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Order):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _STATE_SLOTS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: equal by value, not hashable
+
+    def __repr__(self) -> str:
+        return (
+            f"Order(id={self.id}, user_id={self.user_id}, {self.side} {self.quantity} "
+            f"{self.symbol} {self.order_type}, status={self.status}, version={self.version})"
+        )
+
+
+_STATE_SLOTS = tuple(name for name in Order.__slots__ if name != "_events")

@@ -1,0 +1,173 @@
+"""What the use cases return: immutable views shaped like the seed's gRPC
+responses (000 §2.1), so every adapter maps them field by field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from order_core.decimals import format_decimal
+from order_core.order import Order
+from order_core.values import OrderSide, OrderStatus, OrderType
+
+__all__ = [
+    "CancelReceipt",
+    "HistoryPage",
+    "OrderDetails",
+    "OrderStatusView",
+    "ProcessOutcome",
+    "ProcessResult",
+    "SubmitReceipt",
+    "SweepReport",
+    "status_message",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReceipt:
+    """The answer to a submission (``SubmitOrderResponse``). ``replayed`` is True
+    when an earlier submission with the same idempotency key is being returned."""
+
+    order_id: UUID
+    status: OrderStatus
+    estimated_price: Decimal
+    estimated_value: Decimal
+    market_price: Decimal
+    submitted_at: datetime
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetails:
+    """Everything about one order (``OrderDetails`` plus ``stop_price``,
+    ``failure_reason``, ``triggered_at`` and ``version``)."""
+
+    order_id: UUID
+    user_id: UUID
+    symbol: str
+    order_type: OrderType
+    order_side: OrderSide
+    quantity: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    executed_at: datetime | None
+    execution_price: Decimal | None
+    market_price_at_submission: Decimal | None
+    market_data_timestamp: datetime | None
+    estimated_value: Decimal | None
+    execution_value: Decimal | None
+    failure_reason: str | None
+    triggered_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, order: Order) -> OrderDetails:
+        return cls(
+            order_id=order.id,
+            user_id=order.user_id,
+            symbol=order.symbol.value,
+            order_type=order.order_type,
+            order_side=order.side,
+            quantity=order.quantity.value,
+            price=order.price.value if order.price else None,
+            stop_price=order.stop_price.value if order.stop_price else None,
+            status=order.status,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            executed_at=order.executed_at,
+            execution_price=order.execution_price if order.status is OrderStatus.EXECUTED else None,
+            market_price_at_submission=order.market_price_at_submission,
+            market_data_timestamp=order.market_data_timestamp,
+            estimated_value=order.estimated_value,
+            execution_value=order.execution_value,
+            failure_reason=order.failure_reason,
+            triggered_at=order.triggered_at,
+            version=order.version,
+        )
+
+
+def status_message(order: Order) -> str:
+    """A sentence for people: what the status means for this order now."""
+    status = order.status
+    if status is OrderStatus.PENDING:
+        if order.order_type is OrderType.LIMIT:
+            assert order.price is not None
+            return f"Waiting for the market to reach the limit price {order.price}"
+        if order.order_type.needs_stop_price and order.triggered_at is None:
+            assert order.stop_price is not None
+            return f"Waiting for the market to reach the stop price {order.stop_price}"
+        if order.order_type is OrderType.STOP_LIMIT:
+            assert order.price is not None
+            return f"Stop triggered; waiting for the market to reach the limit price {order.price}"
+        return "Order accepted and waiting to be executed"
+    if status is OrderStatus.PROCESSING:
+        return "Order is being executed"
+    if status is OrderStatus.EXECUTED:
+        assert order.execution_price is not None
+        return f"Order executed at {format_decimal(order.execution_price)}"
+    if status is OrderStatus.FAILED:
+        return f"Order failed: {order.failure_reason or 'no reason recorded'}"
+    return "Order cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusView:
+    """``GetOrderStatusResponse``: the status with a sentence explaining it."""
+
+    order_id: UUID
+    status: OrderStatus
+    status_message: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReceipt:
+    """``CancelOrderResponse``."""
+
+    order_id: UUID
+    status: OrderStatus
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """``GetOrderHistoryResponse``: one page, newest first, and how many orders
+    match in all."""
+
+    orders: tuple[OrderDetails, ...]
+    total_count: int
+    limit: int
+    offset: int
+
+
+class ProcessOutcome(StrEnum):
+    EXECUTED = "EXECUTED"
+    RESTING = "RESTING"
+    """Not executable at the current price (or the market is closed): still PENDING."""
+    FAILED = "FAILED"
+    ALREADY_FINAL = "ALREADY_FINAL"
+    """The order was terminal before this attempt (a duplicate delivery)."""
+    SUPERSEDED = "SUPERSEDED"
+    """Another writer (a cancel) changed the order first; any settlement was reversed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    order_id: UUID
+    outcome: ProcessOutcome
+    status: OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What a sweep over resting orders did."""
+
+    examined: int
+    executed: tuple[UUID, ...]
+    failed: tuple[UUID, ...]

@@ -1,0 +1,1 @@
+"""The business rules: pure functions over data, with policies for their limits."""

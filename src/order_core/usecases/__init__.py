@@ -1,0 +1,1 @@
+"""The use cases, one module each; :class:`order_core.OrderService` bundles them."""
