@@ -1,0 +1,222 @@
+"""How the in-memory stores keep their data: rows of plain values.
+
+Like a real database, the stores keep rows, not live domain objects: a caller
+can never alias stored state, and a tuple of ints, strings, decimals and
+datetimes is invisible to Python's cyclic garbage collector, so millions of
+stored orders cost no collection time. UUIDs are kept as their 128-bit ints
+and enums as their values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+from uuid import UUID
+
+from order_core.order import Order
+from order_core.results import SubmitReceipt
+from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState, StoredRejection
+from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity, Symbol
+
+__all__ = [
+    "OrderRow",
+    "RecordRow",
+    "order_from_row",
+    "order_to_row",
+    "record_from_row",
+    "record_to_row",
+    "uuid_from_int",
+]
+
+_new = object.__new__
+_set = object.__setattr__  # UUID, Quantity and Price refuse plain assignment
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def uuid_from_int(number: int) -> UUID:
+    """The UUID with this 128-bit value, built without re-validating it."""
+    identifier = _new(UUID)
+    _set(identifier, "int", number)
+    _set(identifier, "is_safe", _SAFE_UNKNOWN)
+    return identifier
+
+
+def _amount(cls: type[Quantity] | type[Price], value: Decimal) -> Quantity | Price:
+    amount = _new(cls)
+    _set(amount, "value", value)
+    return amount
+
+
+_SIDES = OrderSide._value2member_map_
+_TYPES = OrderType._value2member_map_
+_STATUSES = OrderStatus._value2member_map_
+
+# id, user_id, symbol, side, type, quantity, price, stop_price, status,
+# created_at, updated_at, executed_at, execution_price,
+# market_price_at_submission, market_data_timestamp, failure_reason,
+# triggered_at, version
+OrderRow = tuple[
+    int,
+    int,
+    str,
+    str,
+    str,
+    Decimal,
+    Decimal | None,
+    Decimal | None,
+    str,
+    datetime,
+    datetime,
+    datetime | None,
+    Decimal | None,
+    Decimal | None,
+    datetime | None,
+    str | None,
+    datetime | None,
+    int,
+]
+# Column positions (Final, so the type checker knows each column's type).
+ID: Final = 0
+USER: Final = 1
+SYMBOL: Final = 2
+SIDE: Final = 3
+TYPE: Final = 4
+QUANTITY: Final = 5
+STATUS: Final = 8
+CREATED_AT: Final = 9
+VERSION: Final = 17
+
+
+def order_to_row(order: Order) -> OrderRow:
+    return (
+        order.id.int,
+        order.user_id.int,
+        str.__str__(order.symbol),
+        order.side._value_,  # the member attribute: .value is a slow property
+        order.order_type._value_,
+        order.quantity.value,
+        order.price.value if order.price is not None else None,
+        order.stop_price.value if order.stop_price is not None else None,
+        order.status._value_,
+        order.created_at,
+        order.updated_at,
+        order.executed_at,
+        order.execution_price,
+        order.market_price_at_submission,
+        order.market_data_timestamp,
+        order.failure_reason,
+        order.triggered_at,
+        order.version,
+    )
+
+
+def order_from_row(row: OrderRow) -> Order:
+    """Rebuild a stored order. Rows are written only from valid orders, so the
+    aggregate's construction checks are not repeated."""
+    order = _new(Order)
+    order.id = uuid_from_int(row[0])
+    order.user_id = uuid_from_int(row[1])
+    order.symbol = Symbol.parse(row[2])
+    order.side = _SIDES[row[3]]  # type: ignore[assignment]  # the map holds members
+    order.order_type = _TYPES[row[4]]  # type: ignore[assignment]
+    order.quantity = _amount(Quantity, row[5])  # type: ignore[assignment]
+    price, stop_price = row[6], row[7]
+    order.price = None if price is None else _amount(Price, price)  # type: ignore[assignment]
+    order.stop_price = (
+        None if stop_price is None else _amount(Price, stop_price)  # type: ignore[assignment]
+    )
+    order.status = _STATUSES[row[8]]  # type: ignore[assignment]
+    order.created_at = row[9]
+    order.updated_at = row[10]
+    order.executed_at = row[11]
+    order.execution_price = row[12]
+    order.market_price_at_submission = row[13]
+    order.market_data_timestamp = row[14]
+    order.failure_reason = row[15]
+    order.triggered_at = row[16]
+    order.version = row[17]
+    order._events = ()
+    return order
+
+
+# key, user_id, fingerprint, state, token, created_at, expires_at, order_id,
+# receipt (order_id, status, estimated_price, estimated_value, market_price,
+# submitted_at), rejection (kind, code, message, field, limit, value)
+ReceiptRow = tuple[int, str, Decimal, Decimal, Decimal, datetime]
+RejectionRow = tuple[str, str, str, str | None, str | int | None, str | int | None]
+RecordRow = tuple[
+    str,
+    int,
+    str,
+    str,
+    str,
+    datetime,
+    datetime,
+    int | None,
+    ReceiptRow | None,
+    RejectionRow | None,
+]
+STATE: Final = 3
+TOKEN: Final = 4
+EXPIRES_AT: Final = 6
+
+
+def record_to_row(record: IdempotencyRecord) -> RecordRow:
+    receipt, rejection = record.receipt, record.rejection
+    return (
+        record.key,
+        record.user_id.int,
+        record.fingerprint,
+        record.state._value_,
+        record.token,
+        record.created_at,
+        record.expires_at,
+        None if record.order_id is None else record.order_id.int,
+        None
+        if receipt is None
+        else (
+            receipt.order_id.int,
+            receipt.status._value_,
+            receipt.estimated_price,
+            receipt.estimated_value,
+            receipt.market_price,
+            receipt.submitted_at,
+        ),
+        None
+        if rejection is None
+        else (
+            rejection.kind,
+            rejection.code,
+            rejection.message,
+            rejection.field,
+            rejection.limit,
+            rejection.value,
+        ),
+    )
+
+
+def record_from_row(row: RecordRow) -> IdempotencyRecord:
+    receipt, rejection = row[8], row[9]
+    return IdempotencyRecord(
+        key=row[0],
+        user_id=uuid_from_int(row[1]),
+        fingerprint=row[2],
+        state=IdempotencyState(row[3]),
+        token=row[4],
+        created_at=row[5],
+        expires_at=row[6],
+        order_id=None if row[7] is None else uuid_from_int(row[7]),
+        receipt=None
+        if receipt is None
+        else SubmitReceipt(
+            order_id=uuid_from_int(receipt[0]),
+            status=OrderStatus(receipt[1]),
+            estimated_price=receipt[2],
+            estimated_value=receipt[3],
+            market_price=receipt[4],
+            submitted_at=receipt[5],
+        ),
+        rejection=None if rejection is None else StoredRejection(*rejection),
+    )
