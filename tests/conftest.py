@@ -1,0 +1,87 @@
+"""Shared fixtures: an in-memory order service with a market, a ledger and a
+manual clock, wired the way the composition root wires the embedded default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from order_adapters.memory import (
+    InMemoryDatabase,
+    InMemoryLedger,
+    InMemoryMarketData,
+    InProcessBroker,
+    InProcessRuntime,
+    ManualClock,
+    SequentialIds,
+)
+from order_core import Dependencies, OrderPolicy, OrderService, RetryPolicy, SubmitOrder, Symbol
+from order_core.ports import AssetDetails
+
+ALICE = UUID("00000000-0000-4000-8000-00000000a11c")
+BOB = UUID("00000000-0000-4000-8000-000000000b0b")
+PRICES = {"AAPL": Decimal("150.00"), "MSFT": Decimal("400.00"), "TSLA": Decimal("200.00")}
+
+
+@dataclass
+class World:
+    """Everything a use-case test needs, built on the real in-memory adapters."""
+
+    clock: ManualClock
+    database: InMemoryDatabase
+    market: InMemoryMarketData
+    ledger: InMemoryLedger
+    service: OrderService
+    broker: InProcessBroker
+    runtime: InProcessRuntime
+
+    def submit(self, **fields: object) -> UUID:
+        """Submit with sensible defaults (ALICE buys 1 AAPL at market)."""
+        values: dict[str, object] = {
+            "user_id": ALICE,
+            "symbol": "AAPL",
+            "order_type": "MARKET",
+            "order_side": "BUY",
+            "quantity": "1",
+        }
+        values.update(fields)
+        return self.service.submit(SubmitOrder(**values)).order_id  # type: ignore[arg-type]
+
+    def order(self, order_id: UUID, user: UUID = ALICE):  # type: ignore[no-untyped-def]
+        return self.service.get_details(order_id, user)
+
+
+def build_world(policy: OrderPolicy | None = None) -> World:
+    clock = ManualClock()
+    database = InMemoryDatabase()
+    market = InMemoryMarketData(clock)
+    for name, price in PRICES.items():
+        market.list_asset(AssetDetails(Symbol(name), f"{name} Inc.", "equity"), price)
+    ledger = InMemoryLedger()
+    ledger.open_account(ALICE, cash="100000", positions={"AAPL": 50, "MSFT": 10})
+    ledger.open_account(BOB, cash="50000", positions={"TSLA": 20})
+    fast_retries = RetryPolicy(delays=(timedelta(milliseconds=5),) * 4)
+    service = OrderService(
+        Dependencies(
+            unit_of_work=database,
+            market_data=market,
+            accounts=ledger,
+            balances=ledger,
+            positions=ledger,
+            clock=clock,
+            ids=SequentialIds(),
+            policy=policy or OrderPolicy(retry=fast_retries),
+        )
+    )
+    broker = InProcessBroker(clock)
+    runtime = InProcessRuntime(service, database.outbox, broker, position_keeper=ledger)
+    return World(clock, database, market, ledger, service, broker, runtime)
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()

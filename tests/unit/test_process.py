@@ -1,0 +1,234 @@
+"""Processing: execution per order type, resting orders, settlement, failures,
+and the race between an execution and a cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from order_core import (
+    DependencyUnavailable,
+    OrderAccessDenied,
+    OrderError,
+    OrderExecuted,
+    OrderNotFound,
+    OrderService,
+    OrderStatus,
+    ProcessOutcome,
+)
+from order_core.ports import Balances
+from tests.conftest import ALICE, BOB, World
+
+D = Decimal
+
+
+def test_market_order_executes_at_the_current_price(world: World) -> None:
+    order_id = world.submit(quantity="2")
+    world.market.set_price("AAPL", "151.50")
+    result = world.service.process(order_id)
+    assert (result.outcome, result.status) == (ProcessOutcome.EXECUTED, OrderStatus.EXECUTED)
+    details = world.order(order_id)
+    assert details.execution_price == D("151.5")
+    assert details.execution_value == D("303")
+    assert details.executed_at == world.clock.now()
+    balance = world.ledger.get_balance(ALICE)
+    assert (balance.cash, balance.reserved) == (D("100000") - D("303"), 0)
+
+
+def test_execution_publishes_the_position_update(world: World) -> None:
+    order_id = world.submit(quantity="2")
+    world.service.process(order_id)
+    with world.database.outbox.claim(100) as batch:
+        executed = [m.event for m in batch.messages if isinstance(m.event, OrderExecuted)]
+    assert [(e.order_id, e.total_value) for e in executed] == [(order_id, D("300"))]
+
+
+def test_a_sell_credits_cash_and_the_keeper_moves_the_position(world: World) -> None:
+    order_id = world.submit(order_side="SELL", quantity="5")
+    world.runtime.pump()
+    assert world.order(order_id).status is OrderStatus.EXECUTED
+    assert world.ledger.get_balance(ALICE).cash == D("100750")
+    assert world.ledger.get_position(ALICE, "AAPL") == D("45")  # type: ignore[arg-type]
+
+
+def test_a_limit_order_rests_until_marketable_then_a_sweep_executes_it(world: World) -> None:
+    order_id = world.submit(order_type="LIMIT", price="145", quantity="1")
+    assert world.service.process(order_id).outcome is ProcessOutcome.RESTING
+    status = world.service.get_status(order_id, ALICE)
+    assert status.status is OrderStatus.PENDING
+    assert "limit price 145" in status.status_message
+    world.market.set_price("AAPL", "146")
+    assert world.service.sweep().executed == ()
+    world.market.set_price("AAPL", "144.90")
+    report = world.service.sweep()
+    assert report.executed == (order_id,)
+    assert world.order(order_id).execution_price == D("144.9")  # the market, better than the limit
+
+
+def test_a_stop_loss_sells_once_the_market_falls_to_the_stop(world: World) -> None:
+    order_id = world.submit(order_type="STOP_LOSS", order_side="SELL", stop_price="140")
+    world.runtime.pump()
+    assert world.order(order_id).status is OrderStatus.PENDING
+    world.market.set_price("AAPL", "139")
+    assert world.service.sweep().executed == (order_id,)
+    assert world.order(order_id).execution_price == D("139")
+
+
+def test_a_stop_limit_remembers_its_trigger(world: World) -> None:
+    order_id = world.submit(
+        order_type="STOP_LIMIT", order_side="BUY", stop_price="155", price="157"
+    )
+    world.market.set_price("AAPL", "158")  # crosses the stop, above the limit
+    report = world.service.sweep()
+    assert report.executed == ()
+    details = world.order(order_id)
+    assert details.triggered_at is not None and details.status is OrderStatus.PENDING
+    world.market.set_price("AAPL", "154")  # back under the stop: still a live limit
+    assert world.service.sweep().executed == (order_id,)
+
+
+def test_a_closed_market_leaves_the_order_resting(world: World) -> None:
+    order_id = world.submit()
+    world.market.set_market_open(False, "AAPL")
+    assert world.service.process(order_id).outcome is ProcessOutcome.RESTING
+    world.market.set_market_open(True)
+    assert world.service.process(order_id).outcome is ProcessOutcome.EXECUTED
+
+
+def test_processing_twice_is_harmless(world: World) -> None:
+    order_id = world.submit()
+    world.service.process(order_id)
+    cash = world.ledger.get_balance(ALICE).cash
+    again = world.service.process(order_id)
+    assert again.outcome is ProcessOutcome.ALREADY_FINAL
+    assert world.ledger.get_balance(ALICE).cash == cash
+
+
+def test_insufficient_cash_at_execution_fails_the_order_and_frees_the_hold(world: World) -> None:
+    order_id = world.submit(quantity="600")  # holds 90,000 of the 100,000 at 150
+    world.market.set_price("AAPL", "165")  # the fill now costs 99,000
+    world.submit(quantity="60", idempotency_key="other")  # holds 9,900 of what is left
+    result = world.service.process(order_id)
+    assert result.outcome is ProcessOutcome.FAILED
+    details = world.order(order_id)
+    assert details.status is OrderStatus.FAILED
+    assert "insufficient balance" in (details.failure_reason or "")
+    assert world.ledger.get_balance(ALICE).reserved == D("9900")
+
+
+def test_process_checks_the_owner_named_in_the_message(world: World) -> None:
+    order_id = world.submit()
+    with pytest.raises(OrderAccessDenied):
+        world.service.process(order_id, user_id=BOB)
+    with pytest.raises(OrderNotFound):
+        world.service.process(UUID(int=12345))
+
+
+def test_a_vanished_quote_fails_the_order(world: World) -> None:
+    order_id = world.submit()
+    world.market._quotes.clear()
+    result = world.service.process(order_id)
+    assert result.outcome is ProcessOutcome.FAILED
+    assert world.order(order_id).failure_reason == "no market price for AAPL"
+    assert world.ledger.get_balance(ALICE).reserved == 0
+
+
+class CancelDuringSettlement:
+    """A balance service during whose deduct the owner cancels the order."""
+
+    def __init__(self, inner: Balances, world: World) -> None:
+        self.inner, self.world = inner, world
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
+        self.inner.deduct(user_id, amount, order_id)
+        self.world.service.cancel(order_id, user_id)
+
+
+def test_a_cancel_that_wins_the_race_undoes_the_settlement(world: World) -> None:
+    order_id = world.submit(quantity="2")
+    racing = OrderService(
+        dataclasses.replace(
+            world.service.dependencies,
+            balances=CancelDuringSettlement(world.ledger, world),  # type: ignore[arg-type]
+        )
+    )
+    result = racing.process(order_id)
+    assert (result.outcome, result.status) == (ProcessOutcome.SUPERSEDED, OrderStatus.CANCELLED)
+    balance = world.ledger.get_balance(ALICE)
+    assert (balance.cash, balance.reserved) == (D("100000"), 0)
+    with world.database.outbox.claim(100) as batch:
+        assert not any(isinstance(m.event, OrderExecuted) for m in batch.messages)
+
+
+class DownAfterSettling:
+    def __init__(self, inner: Balances) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
+        self.calls += 1
+        self.inner.deduct(user_id, amount, order_id)
+        if self.calls == 1:
+            raise DependencyUnavailable("balance service", "timed out after applying")
+
+
+def test_a_retried_execution_settles_exactly_once(world: World) -> None:
+    order_id = world.submit(quantity="2")
+    balances = DownAfterSettling(world.ledger)
+    flaky = OrderService(dataclasses.replace(world.service.dependencies, balances=balances))  # type: ignore[arg-type]
+    with pytest.raises(DependencyUnavailable):
+        flaky.process(order_id)
+    assert world.order(order_id).status is OrderStatus.PROCESSING
+    world.market.set_price("AAPL", "170")  # the retry must not re-price the order
+    assert flaky.process(order_id).outcome is ProcessOutcome.EXECUTED
+    assert world.order(order_id).execution_price == D("150")
+    assert world.ledger.get_balance(ALICE).cash == D("99700")
+
+
+def test_cancel_and_execute_racing_in_threads_end_consistently(world: World) -> None:
+    for round_ in range(200):
+        order_id = world.submit(quantity="1", idempotency_key=f"race-{round_}")
+        start = threading.Barrier(2)
+        outcomes: list[object] = []
+
+        def execute(
+            order_id: UUID = order_id,
+            start: threading.Barrier = start,
+            seen: list[object] = outcomes,
+        ) -> None:
+            start.wait()
+            seen.append(world.service.process(order_id).outcome)
+
+        def cancel(
+            order_id: UUID = order_id,
+            start: threading.Barrier = start,
+            seen: list[object] = outcomes,
+        ) -> None:
+            start.wait()
+            try:
+                world.service.cancel(order_id, ALICE)
+                seen.append("cancelled")
+            except OrderError as error:  # the loser's typed error is recorded
+                seen.append(error.code)
+
+        threads = [threading.Thread(target=execute), threading.Thread(target=cancel)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        status = world.order(order_id).status
+        assert status in (OrderStatus.EXECUTED, OrderStatus.CANCELLED), outcomes
+    executed = world.service.get_history(ALICE, status="EXECUTED", limit=100).total_count
+    balance = world.ledger.get_balance(ALICE)
+    assert balance.reserved == 0
+    assert balance.cash == D("100000") - executed * D("150")
