@@ -1,0 +1,153 @@
+"""Throughput and latency of the domain core with the in-memory adapters.
+
+Submits MARKET orders (half BUY, half SELL, client idempotency keys, 200
+users, 10 symbols) through ``OrderService.submit``, executes each through
+``OrderService.process``, and relays the outbox to the in-process broker,
+where the position keeper applies every execution. The total covers all three;
+it is the rate at which orders are submitted *and* executed in one thread.
+
+    python bench/core.py [--orders 50000] [--batch 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from uuid import UUID
+
+from order_adapters.memory import (
+    InMemoryDatabase,
+    InMemoryLedger,
+    InMemoryMarketData,
+    InProcessBroker,
+    RandomIds,
+    SystemClock,
+)
+from order_core import (
+    Dependencies,
+    OrderExecuted,
+    OrderService,
+    OrderStatus,
+    OutboxMessage,
+    SubmitOrder,
+    Symbol,
+    relay_outbox,
+)
+from order_core.ports import AssetDetails
+
+SYMBOLS = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO"]
+USERS = 200
+
+
+def build() -> tuple[OrderService, InMemoryDatabase, InProcessBroker, list[UUID]]:
+    clock = SystemClock()
+    database = InMemoryDatabase()
+    market = InMemoryMarketData(clock)
+    for index, name in enumerate(SYMBOLS):
+        market.list_asset(AssetDetails(Symbol(name), name, "equity"), 100 + index)
+    ledger = InMemoryLedger()
+    ids = RandomIds()
+    users = [ids.new_id() for _ in range(USERS)]
+    for user in users:
+        ledger.open_account(user, cash=10_000_000, positions=dict.fromkeys(SYMBOLS, 100000))
+    service = OrderService(
+        Dependencies(
+            unit_of_work=database,
+            market_data=market,
+            accounts=ledger,
+            balances=ledger,
+            positions=ledger,
+            clock=clock,
+            ids=ids,
+        )
+    )
+    broker = InProcessBroker(clock)
+
+    def keep_positions(message: OutboxMessage, _retries: int) -> None:
+        assert isinstance(message.event, OrderExecuted)
+        ledger.apply_execution(message.event)
+
+    broker.subscribe("positions.updates", [OrderExecuted], keep_positions)
+    return service, database, broker, users
+
+
+def commands(users: list[UUID], start: int, count: int) -> list[SubmitOrder]:
+    return [
+        SubmitOrder(
+            user_id=users[n % USERS],
+            symbol=SYMBOLS[n % len(SYMBOLS)],
+            order_type="MARKET",
+            order_side="BUY" if n % 2 else "SELL",
+            quantity=str(1 + n % 5),
+            idempotency_key=f"bench-{n}",
+        )
+        for n in range(start, start + count)
+    ]
+
+
+def percentile(samples: list[int], fraction: float) -> float:
+    """The sample at ``fraction`` of the sorted run, in microseconds."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1000
+
+
+def run(total: int, batch: int) -> None:
+    service, database, broker, users = build()
+    clock = time.perf_counter_ns
+    submit_ns: list[int] = []
+    process_ns: list[int] = []
+    relay_ns = 0
+    executed = 0
+    warmup = min(2000, total // 10)
+    for start in range(0, warmup + total, batch):
+        measuring = start >= warmup
+        receipts = []
+        for command in commands(users, start, batch):
+            began = clock()
+            receipts.append(service.submit(command))
+            if measuring:
+                submit_ns.append(clock() - began)
+        for receipt in receipts:
+            began = clock()
+            result = service.process(receipt.order_id)
+            if measuring:
+                process_ns.append(clock() - began)
+                executed += result.status is OrderStatus.EXECUTED
+        began = clock()
+        while relay_outbox(database.outbox, broker, batch_size=500):
+            broker.deliver()
+        if measuring:
+            relay_ns += clock() - began
+
+    orders = len(submit_ns)
+    submit_s, process_s, relay_s = sum(submit_ns) / 1e9, sum(process_ns) / 1e9, relay_ns / 1e9
+    print(f"orders: {orders} (after {warmup} warm-up), executed: {executed}")
+    for name, samples, seconds in (
+        ("submit", submit_ns, submit_s),
+        ("process", process_ns, process_s),
+    ):
+        print(
+            f"{name:8s} {orders / seconds:9,.0f} orders/s   "
+            f"p50 {percentile(samples, 0.50):6.1f} us   p99 {percentile(samples, 0.99):6.1f} us   "
+            f"mean {statistics.fmean(samples) / 1000:6.1f} us"
+        )
+    print(
+        f"relay    {relay_s / orders * 1e6:6.1f} us per order (outbox to broker to position keeper)"
+    )
+    print(
+        f"total    {orders / (submit_s + process_s + relay_s):9,.0f} orders/s "
+        "submitted and executed in one thread"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    arguments = parser.parse_args()
+    run(arguments.orders, arguments.batch)
+
+
+if __name__ == "__main__":
+    main()
