@@ -55,9 +55,9 @@ def build() -> tuple[OrderService, InMemoryDatabase, InProcessBroker, list[UUID]
         Dependencies(
             unit_of_work=database,
             market_data=market,
-            accounts=ledger,
-            balances=ledger,
-            positions=ledger,
+            accounts=ledger.accounts,
+            balances=ledger.balances,
+            positions=ledger.positions,
             clock=clock,
             ids=ids,
         )

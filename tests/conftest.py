@@ -69,9 +69,9 @@ def build_world(policy: OrderPolicy | None = None) -> World:
         Dependencies(
             unit_of_work=database,
             market_data=market,
-            accounts=ledger,
-            balances=ledger,
-            positions=ledger,
+            accounts=ledger.accounts,
+            balances=ledger.balances,
+            positions=ledger.positions,
             clock=clock,
             ids=SequentialIds(),
             policy=policy or OrderPolicy(retry=fast_retries),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 from order_core.order import check_prices_for_type
@@ -21,8 +22,7 @@ Number = Decimal | int | float | str
 """A numeric input: floats are read through ``repr`` (DESIGN §3), text as written."""
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderRequest(NamedTuple):
     """A well-formed order request: every field parsed, prices matching the type."""
 
     user_id: UUID

@@ -159,21 +159,27 @@ class Order:
     ) -> Order:
         """A new PENDING order, with the market context it was accepted in;
         records :class:`OrderSubmitted`."""
-        order = cls(
-            id=id,
-            user_id=user_id,
-            symbol=symbol,
-            side=side,
-            order_type=order_type,
-            quantity=quantity,
-            price=price,
-            stop_price=stop_price,
-            status=OrderStatus.PENDING,
-            created_at=now,
-            updated_at=now,
-            market_price_at_submission=market_price,
-            market_data_timestamp=market_data_timestamp,
-        )
+        check_prices_for_type(order_type, price, stop_price)
+        # Assigned directly rather than through __init__'s keywords: this runs
+        # for every submission, and keyword passing is its largest cost.
+        order = cls.__new__(cls)
+        order.id = id
+        order.user_id = user_id
+        order.symbol = symbol
+        order.side = side
+        order.order_type = order_type
+        order.quantity = quantity
+        order.price = price
+        order.stop_price = stop_price
+        order.status = OrderStatus.PENDING
+        order.created_at = order.updated_at = now
+        order.executed_at = order.execution_price = None
+        order.market_price_at_submission = market_price
+        order.market_data_timestamp = market_data_timestamp
+        order.failure_reason = None
+        order.triggered_at = None
+        order.version = 1
+        order._events = ()
         order._record(
             OrderSubmitted(
                 order_id=id,

@@ -1,7 +1,8 @@
 """The ports the use cases need, as ``typing.Protocol``s, and the plain records
 they exchange.
 
-Adapters implement them structurally (no inheritance needed). Every method that
+Adapters implement them structurally (no inheritance needed); the records are
+named tuples (immutable, and cheap on the hot path). Every method that
 talks to something outside the process may raise
 :class:`~order_core.errors.DependencyUnavailable`; adapters translate their
 driver errors into it (``raise ... from error``), never leak them.
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 from uuid import UUID
 
 from order_core.events import OutboxMessage
@@ -40,6 +40,7 @@ __all__ = [
     "Outbox",
     "OutboxBatch",
     "OutboxWriter",
+    "Position",
     "Positions",
     "Quote",
     "TradingHours",
@@ -66,15 +67,13 @@ class IdGenerator(Protocol):
 # -- market data (000 §1.1) -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
     symbol: Symbol
     price: Decimal
     timestamp: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AssetDetails:
+class AssetDetails(NamedTuple):
     symbol: Symbol
     name: str
     category: str
@@ -84,8 +83,7 @@ class AssetDetails:
     tick_size: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TradingHours:
+class TradingHours(NamedTuple):
     symbol: Symbol
     is_open: bool
     opens_at: datetime | None = None
@@ -113,8 +111,7 @@ class MarketData(Protocol):
 # -- accounts, balances, positions (000 §1.2, §1.3, §1.4) ------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
+class AccountStatus(NamedTuple):
     user_id: UUID
     active: bool
 
@@ -129,8 +126,7 @@ class Accounts(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Balance:
+class Balance(NamedTuple):
     user_id: UUID
     cash: Decimal
     reserved: Decimal
@@ -171,17 +167,43 @@ class Balances(Protocol):
         ...
 
 
+class Position(NamedTuple):
+    user_id: UUID
+    symbol: Symbol
+    quantity: Decimal
+    #: Held for open SELL orders, and for executed ones not yet applied.
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.quantity - self.reserved
+
+
 class Positions(Protocol):
-    def get_position(self, user_id: UUID, symbol: Symbol) -> Decimal:
-        """The quantity of ``symbol`` the user holds (0 when none)."""
+    """Holdings. Positions change when the position keeper applies an
+    ``OrderExecuted`` event, which may lag the execution; a SELL therefore
+    holds its quantity from submission until its execution is applied (or it
+    ends otherwise), so what is available to sell is right at every moment."""
+
+    def get_position(self, user_id: UUID, symbol: Symbol) -> Position:
+        """The user's holding of ``symbol`` (zero when none)."""
+        ...
+
+    def reserve(self, user_id: UUID, symbol: Symbol, quantity: Decimal, order_id: UUID) -> None:
+        """Hold ``quantity`` for a SELL order. Raises
+        :class:`~order_core.errors.InsufficientPosition` when it is not
+        available. Idempotent per order."""
+        ...
+
+    def release(self, user_id: UUID, order_id: UUID) -> None:
+        """Drop the order's hold, if it has one (the order ended unexecuted)."""
         ...
 
 
 # -- persistence ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class OrderPage:
+class OrderPage(NamedTuple):
     orders: Sequence[Order]
     total_count: int
 

@@ -1,12 +1,16 @@
 """What the use cases return: immutable views shaped like the seed's gRPC
-responses (000 §2.1), so every adapter maps them field by field."""
+responses (000 §2.1), so every adapter maps them field by field.
+
+They are named tuples: immutable, cheap to build on the hot path, and with
+``_asdict()`` for serialisers and ``_replace()`` for derived copies.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from order_core.decimals import format_decimal
@@ -26,8 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitReceipt:
+class SubmitReceipt(NamedTuple):
     """The answer to a submission (``SubmitOrderResponse``). ``replayed`` is True
     when an earlier submission with the same idempotency key is being returned."""
 
@@ -40,8 +43,7 @@ class SubmitReceipt:
     replayed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class OrderDetails:
+class OrderDetails(NamedTuple):
     """Everything about one order (``OrderDetails`` plus ``stop_price``,
     ``failure_reason``, ``triggered_at`` and ``version``)."""
 
@@ -116,8 +118,7 @@ def status_message(order: Order) -> str:
     return "Order cancelled"
 
 
-@dataclass(frozen=True, slots=True)
-class OrderStatusView:
+class OrderStatusView(NamedTuple):
     """``GetOrderStatusResponse``: the status with a sentence explaining it."""
 
     order_id: UUID
@@ -126,8 +127,7 @@ class OrderStatusView:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CancelReceipt:
+class CancelReceipt(NamedTuple):
     """``CancelOrderResponse``."""
 
     order_id: UUID
@@ -135,8 +135,7 @@ class CancelReceipt:
     cancelled_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryPage:
+class HistoryPage(NamedTuple):
     """``GetOrderHistoryResponse``: one page, newest first, and how many orders
     match in all."""
 
@@ -157,15 +156,13 @@ class ProcessOutcome(StrEnum):
     """Another writer (a cancel) changed the order first; any settlement was reversed."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
+class ProcessResult(NamedTuple):
     order_id: UUID
     outcome: ProcessOutcome
     status: OrderStatus
 
 
-@dataclass(frozen=True, slots=True)
-class SweepReport:
+class SweepReport(NamedTuple):
     """What a sweep over resting orders did."""
 
     examined: int

@@ -24,12 +24,12 @@ UNKNOWN = UUID(int=999)
 
 def test_cancel_a_pending_order_releases_its_hold(world: World) -> None:
     order_id = world.submit(order_type="LIMIT", price="140", quantity="10")
-    assert world.ledger.get_balance(ALICE).reserved == D("1400")
+    assert world.ledger.balances.get_balance(ALICE).reserved == D("1400")
     world.clock.advance(timedelta(seconds=3))
     receipt = world.service.cancel(order_id, ALICE)
     assert (receipt.order_id, receipt.status) == (order_id, OrderStatus.CANCELLED)
     assert receipt.cancelled_at == world.clock.now()
-    assert world.ledger.get_balance(ALICE).reserved == 0
+    assert world.ledger.balances.get_balance(ALICE).reserved == 0
     with world.database.outbox.claim(10) as batch:
         cancelled = [m.event for m in batch.messages if isinstance(m.event, OrderCancelled)]
     assert [event.previous_status for event in cancelled] == [OrderStatus.PENDING]
@@ -40,7 +40,7 @@ def test_cancelled_orders_never_execute(world: World) -> None:
     world.service.cancel(order_id, ALICE)
     world.runtime.pump()
     assert world.order(order_id).status is OrderStatus.CANCELLED
-    assert world.ledger.get_balance(ALICE).cash == D("100000")
+    assert world.ledger.balances.get_balance(ALICE).cash == D("100000")
 
 
 def test_cancelling_a_terminal_order_is_a_clear_error(world: World) -> None:

@@ -21,6 +21,7 @@ from order_core import (
     ProcessOutcome,
 )
 from order_core.ports import Balances
+from order_core.values import Symbol
 from tests.conftest import ALICE, BOB, World
 
 D = Decimal
@@ -35,7 +36,7 @@ def test_market_order_executes_at_the_current_price(world: World) -> None:
     assert details.execution_price == D("151.5")
     assert details.execution_value == D("303")
     assert details.executed_at == world.clock.now()
-    balance = world.ledger.get_balance(ALICE)
+    balance = world.ledger.balances.get_balance(ALICE)
     assert (balance.cash, balance.reserved) == (D("100000") - D("303"), 0)
 
 
@@ -51,8 +52,8 @@ def test_a_sell_credits_cash_and_the_keeper_moves_the_position(world: World) -> 
     order_id = world.submit(order_side="SELL", quantity="5")
     world.runtime.pump()
     assert world.order(order_id).status is OrderStatus.EXECUTED
-    assert world.ledger.get_balance(ALICE).cash == D("100750")
-    assert world.ledger.get_position(ALICE, "AAPL") == D("45")  # type: ignore[arg-type]
+    assert world.ledger.balances.get_balance(ALICE).cash == D("100750")
+    assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).quantity == D("45")
 
 
 def test_a_limit_order_rests_until_marketable_then_a_sweep_executes_it(world: World) -> None:
@@ -102,10 +103,10 @@ def test_a_closed_market_leaves_the_order_resting(world: World) -> None:
 def test_processing_twice_is_harmless(world: World) -> None:
     order_id = world.submit()
     world.service.process(order_id)
-    cash = world.ledger.get_balance(ALICE).cash
+    cash = world.ledger.balances.get_balance(ALICE).cash
     again = world.service.process(order_id)
     assert again.outcome is ProcessOutcome.ALREADY_FINAL
-    assert world.ledger.get_balance(ALICE).cash == cash
+    assert world.ledger.balances.get_balance(ALICE).cash == cash
 
 
 def test_insufficient_cash_at_execution_fails_the_order_and_frees_the_hold(world: World) -> None:
@@ -117,7 +118,7 @@ def test_insufficient_cash_at_execution_fails_the_order_and_frees_the_hold(world
     details = world.order(order_id)
     assert details.status is OrderStatus.FAILED
     assert "insufficient balance" in (details.failure_reason or "")
-    assert world.ledger.get_balance(ALICE).reserved == D("9900")
+    assert world.ledger.balances.get_balance(ALICE).reserved == D("9900")
 
 
 def test_process_checks_the_owner_named_in_the_message(world: World) -> None:
@@ -128,13 +129,15 @@ def test_process_checks_the_owner_named_in_the_message(world: World) -> None:
         world.service.process(UUID(int=12345))
 
 
-def test_a_vanished_quote_fails_the_order(world: World) -> None:
-    order_id = world.submit()
+def test_a_vanished_quote_fails_the_order_and_frees_its_holds(world: World) -> None:
+    buy = world.submit()
+    sell = world.submit(order_side="SELL", quantity="5")
     world.market._quotes.clear()
-    result = world.service.process(order_id)
-    assert result.outcome is ProcessOutcome.FAILED
-    assert world.order(order_id).failure_reason == "no market price for AAPL"
-    assert world.ledger.get_balance(ALICE).reserved == 0
+    for order_id in (buy, sell):
+        assert world.service.process(order_id).outcome is ProcessOutcome.FAILED
+        assert world.order(order_id).failure_reason == "no market price for AAPL"
+    assert world.ledger.balances.get_balance(ALICE).reserved == 0
+    assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).reserved == 0
 
 
 class CancelDuringSettlement:
@@ -156,12 +159,12 @@ def test_a_cancel_that_wins_the_race_undoes_the_settlement(world: World) -> None
     racing = OrderService(
         dataclasses.replace(
             world.service.dependencies,
-            balances=CancelDuringSettlement(world.ledger, world),  # type: ignore[arg-type]
+            balances=CancelDuringSettlement(world.ledger.balances, world),  # type: ignore[arg-type]
         )
     )
     result = racing.process(order_id)
     assert (result.outcome, result.status) == (ProcessOutcome.SUPERSEDED, OrderStatus.CANCELLED)
-    balance = world.ledger.get_balance(ALICE)
+    balance = world.ledger.balances.get_balance(ALICE)
     assert (balance.cash, balance.reserved) == (D("100000"), 0)
     with world.database.outbox.claim(100) as batch:
         assert not any(isinstance(m.event, OrderExecuted) for m in batch.messages)
@@ -184,7 +187,7 @@ class DownAfterSettling:
 
 def test_a_retried_execution_settles_exactly_once(world: World) -> None:
     order_id = world.submit(quantity="2")
-    balances = DownAfterSettling(world.ledger)
+    balances = DownAfterSettling(world.ledger.balances)
     flaky = OrderService(dataclasses.replace(world.service.dependencies, balances=balances))  # type: ignore[arg-type]
     with pytest.raises(DependencyUnavailable):
         flaky.process(order_id)
@@ -192,7 +195,7 @@ def test_a_retried_execution_settles_exactly_once(world: World) -> None:
     world.market.set_price("AAPL", "170")  # the retry must not re-price the order
     assert flaky.process(order_id).outcome is ProcessOutcome.EXECUTED
     assert world.order(order_id).execution_price == D("150")
-    assert world.ledger.get_balance(ALICE).cash == D("99700")
+    assert world.ledger.balances.get_balance(ALICE).cash == D("99700")
 
 
 def test_cancel_and_execute_racing_in_threads_end_consistently(world: World) -> None:
@@ -229,6 +232,6 @@ def test_cancel_and_execute_racing_in_threads_end_consistently(world: World) -> 
         status = world.order(order_id).status
         assert status in (OrderStatus.EXECUTED, OrderStatus.CANCELLED), outcomes
     executed = world.service.get_history(ALICE, status="EXECUTED", limit=100).total_count
-    balance = world.ledger.get_balance(ALICE)
+    balance = world.ledger.balances.get_balance(ALICE)
     assert balance.reserved == 0
     assert balance.cash == D("100000") - executed * D("150")

@@ -144,10 +144,10 @@ def test_quantity_size_rules() -> None:
 def test_sell_needs_an_unreserved_position() -> None:
     sell = request(order_side="SELL", quantity="6")
     with pytest.raises(InsufficientPosition) as caught:
-        check_sell_position(sell, position=D("10"), open_sell_quantity=D("5"))
+        check_sell_position(sell, available=D("5"))
     assert rejection(caught) == ("INSUFFICIENT_POSITION", "quantity", "5", "6")
-    check_sell_position(sell, position=D("11"), open_sell_quantity=D("5"))
-    check_sell_position(request(quantity="6"), position=D("0"), open_sell_quantity=D("0"))
+    check_sell_position(sell, available=D("6"))
+    check_sell_position(request(quantity="6"), available=D("0"))  # a BUY needs no position
 
 
 # -- risk ----------------------------------------------------------------------------

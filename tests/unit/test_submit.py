@@ -71,7 +71,7 @@ def test_submit_stores_a_pending_order_with_its_outbox_message(world: World) -> 
 
 def test_a_buy_reserves_its_estimated_value(world: World) -> None:
     world.service.submit(command(order_type="LIMIT", price="149.50", quantity="4"))
-    assert world.ledger.get_balance(ALICE).reserved == D("598")
+    assert world.ledger.balances.get_balance(ALICE).reserved == D("598")
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_rule_rejections_store_nothing_and_hold_nothing(
     assert caught.value.code == code
     assert len(world.database) == 0
     assert world.database.outbox.pending_count() == 0
-    assert world.ledger.get_balance(ALICE).reserved == 0
+    assert world.ledger.balances.get_balance(ALICE).reserved == 0
 
 
 def test_closed_market_is_refused(world: World) -> None:
@@ -126,11 +126,27 @@ def test_closed_market_is_refused(world: World) -> None:
     assert caught.value.code == "MARKET_CLOSED"
 
 
-def test_open_sells_count_against_the_position(world: World) -> None:
-    world.service.submit(command(order_side="SELL", order_type="LIMIT", price="160", quantity="30"))
+def test_open_sells_hold_their_quantity(world: World) -> None:
+    first = world.service.submit(
+        command(order_side="SELL", order_type="LIMIT", price="160", quantity="30")
+    )
     with pytest.raises(ValidationRejected) as caught:
         world.service.submit(command(order_side="SELL", quantity="21"))
     assert caught.value.to_dict()["limit"] == "20"
+    world.service.cancel(first.order_id, ALICE)
+    assert world.service.submit(command(order_side="SELL", quantity="21")).order_id
+
+
+def test_an_executed_sell_holds_until_the_keeper_applies_it(world: World) -> None:
+    order_id = world.service.submit(command(order_side="SELL", quantity="30")).order_id
+    world.service.process(order_id)  # executed; positions.updates not delivered yet
+    position = world.ledger.positions.get_position(ALICE, Symbol("AAPL"))
+    assert (position.quantity, position.available) == (D("50"), D("20"))
+    with pytest.raises(ValidationRejected):
+        world.service.submit(command(order_side="SELL", quantity="21"))
+    world.runtime.pump()
+    position = world.ledger.positions.get_position(ALICE, Symbol("AAPL"))
+    assert (position.quantity, position.reserved) == (D("20"), 0)
 
 
 def test_daily_order_limit_counts_todays_orders_only() -> None:
@@ -153,7 +169,7 @@ def test_same_client_key_same_request_replays_the_original(world: World) -> None
     world.market.set_price("AAPL", "151")
     again = world.service.submit(command(idempotency_key="order-1"))
     assert again.replayed
-    assert dataclasses.replace(again, replayed=False) == first
+    assert again._replace(replayed=False) == first
     assert len(world.database) == 1
 
 
@@ -241,7 +257,7 @@ def test_a_dependency_outage_stores_nothing_and_frees_the_key(world: World) -> N
     with pytest.raises(DependencyUnavailable):
         service.submit(command(idempotency_key="k"))
     assert len(world.database) == 0 and len(gate) == 0
-    assert world.ledger.get_balance(ALICE).reserved == 0
+    assert world.ledger.balances.get_balance(ALICE).reserved == 0
     market.down = False
     assert not service.submit(command(idempotency_key="k")).replayed
 
@@ -290,7 +306,9 @@ def test_the_database_is_the_truth_when_the_gate_forgot(world: World) -> None:
     again = service.submit(command(idempotency_key="k"))
     assert again.replayed and again.order_id == first.order_id
     assert len(world.database) == 1
-    assert world.ledger.get_balance(ALICE).reserved == D("300")  # the retry's hold was released
+    assert world.ledger.balances.get_balance(ALICE).reserved == D(
+        "300"
+    )  # the retry's hold was released
     healed = gate.get(f"{ALICE}:k", world.clock.now())
     assert healed is not None and healed.order_id == first.order_id
 

@@ -86,7 +86,7 @@ def test_exhausted_retries_fail_the_order_and_dead_letter_the_message(world: Wor
     details = world.order(order_id)
     assert details.status is OrderStatus.FAILED
     assert "market data is unavailable" in (details.failure_reason or "")
-    assert world.ledger.get_balance(ALICE).reserved == 0
+    assert world.ledger.balances.get_balance(ALICE).reserved == 0
 
 
 def test_a_message_for_an_unknown_order_is_dead_lettered_not_retried(world: World) -> None:
@@ -169,7 +169,7 @@ def test_the_position_keeper_applies_each_execution_once(world: World) -> None:
         (executed,) = [m.event for m in batch.messages if isinstance(m.event, OrderExecuted)]
     world.ledger.apply_execution(executed)
     world.ledger.apply_execution(executed)  # delivered twice
-    assert world.ledger.get_position(ALICE, Symbol("AAPL")) == D("53")
+    assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).quantity == D("53")
 
 
 def test_sweep_resumes_an_order_left_processing(world: World) -> None:

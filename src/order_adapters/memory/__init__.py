@@ -6,17 +6,25 @@ from order_adapters.memory.broker import DeadLetter, InProcessBroker, MessageHan
 from order_adapters.memory.clock import ManualClock, RandomIds, SequentialIds, SystemClock
 from order_adapters.memory.database import InMemoryDatabase, InMemoryOutbox, InMemoryUnitOfWork
 from order_adapters.memory.idempotency import InMemoryIdempotencyStore
-from order_adapters.memory.ledger import InMemoryLedger
+from order_adapters.memory.ledger import (
+    InMemoryAccounts,
+    InMemoryBalances,
+    InMemoryLedger,
+    InMemoryPositions,
+)
 from order_adapters.memory.market import InMemoryMarketData
 from order_adapters.memory.runtime import InProcessRuntime
 
 __all__ = [
     "DeadLetter",
+    "InMemoryAccounts",
+    "InMemoryBalances",
     "InMemoryDatabase",
     "InMemoryIdempotencyStore",
     "InMemoryLedger",
     "InMemoryMarketData",
     "InMemoryOutbox",
+    "InMemoryPositions",
     "InMemoryUnitOfWork",
     "InProcessBroker",
     "InProcessRuntime",

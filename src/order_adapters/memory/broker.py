@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from order_core.events import OrderEvent, OutboxMessage
 from order_core.ports import Clock
@@ -143,3 +144,10 @@ class InProcessBroker:
             while self._delayed and self._delayed[0][0] <= now:
                 _, _, name, message, retries = heapq.heappop(self._delayed)
                 by_name[name].ready.append((message, retries))
+
+
+if TYPE_CHECKING:
+    from order_core.ports import MessagePublisher
+
+    def _implements(broker: InProcessBroker) -> MessagePublisher:
+        return broker

@@ -7,6 +7,7 @@ import os
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 __all__ = ["ManualClock", "RandomIds", "SequentialIds", "SystemClock"]
@@ -90,3 +91,12 @@ class SequentialIds:
     def new_id(self) -> UUID:
         # itertools.count is atomic under the GIL, so no lock is needed.
         return UUID(int=(0x4000 << 64) | (0x8000 << 48) | next(self._counter))
+
+
+if TYPE_CHECKING:
+    from order_core.ports import Clock, IdGenerator
+
+    def _implements(
+        system: SystemClock, manual: ManualClock, random: RandomIds, sequential: SequentialIds
+    ) -> tuple[Clock, Clock, IdGenerator, IdGenerator]:
+        return system, manual, random, sequential

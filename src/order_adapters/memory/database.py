@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType, TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
 from order_adapters.memory import rows
 from order_adapters.memory.idempotency import InMemoryIdempotencyStore
-from order_adapters.memory.rows import OrderRow, order_from_row, order_to_row
+from order_adapters.memory.rows import OrderRow, Table, order_from_row, order_to_row
 from order_core.errors import ConcurrencyConflict, IdempotencyRecordExists
 from order_core.events import OutboxMessage
 from order_core.order import Order
@@ -51,7 +51,7 @@ class InMemoryDatabase:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.orders: dict[int, OrderRow] = {}
+        self.orders: Table[int, OrderRow] = Table()
         self.by_user: dict[int, list[_IndexKey]] = {}
         # Creation times per user, parallel to by_user: bisecting datetimes is
         # cheaper than bisecting tuples, and daily counts run on every submit.
@@ -77,9 +77,15 @@ class InMemoryDatabase:
         self.orders[order_id] = row
         user = row[rows.USER]
         keys = self.by_user.setdefault(user, [])
-        position = bisect.bisect(keys, _index_key(row))
-        keys.insert(position, _index_key(row))
-        self.times_by_user.setdefault(user, []).insert(position, row[rows.CREATED_AT])
+        times = self.times_by_user.setdefault(user, [])
+        key = _index_key(row)
+        if not keys or key > keys[-1]:  # the usual case: newer than anything the user has
+            keys.append(key)
+            times.append(key[0])
+        else:
+            position = bisect.bisect(keys, key)
+            keys.insert(position, key)
+            times.insert(position, key[0])
         self.by_status[row[rows.STATUS]][order_id] = None
         self.by_symbol.setdefault(row[rows.SYMBOL], {})[order_id] = None
         if row[rows.STATUS] in _OPEN:
@@ -187,13 +193,20 @@ class InMemoryUnitOfWork:
     order cannot both win.
     """
 
-    __slots__ = ("_staged", "idempotency", "orders", "outbox")
+    __slots__ = ("_idempotency", "_staged", "orders", "outbox")
 
     def __init__(self, database: InMemoryDatabase) -> None:
         staged = self._staged = _Staged(database)
         self.orders = _Repository(staged)
         self.outbox = staged
-        self.idempotency = _IdempotencyRecords(staged)
+        self._idempotency: _IdempotencyRecords | None = None
+
+    @property
+    def idempotency(self) -> _IdempotencyRecords:
+        # Built on first use: most units of work (processing, queries) never ask.
+        if self._idempotency is None:
+            self._idempotency = _IdempotencyRecords(self._staged)
+        return self._idempotency
 
     def __enter__(self) -> Self:
         return self
@@ -204,31 +217,45 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.rollback()
+        staged = self._staged
+        if staged.added or staged.updated or staged.messages or staged.records:
+            staged.clear()
 
     def commit(self) -> None:
         staged = self._staged
-        if not (staged.added or staged.updated or staged.records or staged.messages):
+        added, updated, records, messages = (
+            staged.added,
+            staged.updated,
+            staged.records,
+            staged.messages,
+        )
+        if not (added or updated or records or messages):
             return
         db = staged.db
         with db.lock:
-            for order_id in staged.added:
-                if order_id in db.orders:
+            committed = db.orders
+            for order_id in added:
+                if order_id in committed:
                     raise ConcurrencyConflict(rows.uuid_from_int(order_id), 0)
-            for order_id, (expected, _) in staged.updated.items():
-                if db.orders[order_id][rows.VERSION] != expected:
-                    raise ConcurrencyConflict(rows.uuid_from_int(order_id), expected)
-            for record in staged.records.values():
-                if not db.idempotency.accepts_final(record):
-                    raise IdempotencyRecordExists(record.key)
-            for row in staged.added.values():
-                db.insert(row)
-            for _, row in staged.updated.values():
-                db.replace(row)
-            for record in staged.records.values():
-                db.idempotency.store_final(record)
-            if staged.messages:
-                db.outbox.append(staged.messages)
+            if updated:
+                for order_id, (expected, _) in updated.items():
+                    if committed[order_id][rows.VERSION] != expected:
+                        raise ConcurrencyConflict(rows.uuid_from_int(order_id), expected)
+            if records:
+                for record in records.values():
+                    if not db.idempotency.accepts_final(record):
+                        raise IdempotencyRecordExists(record.key)
+            if added:
+                for row in added.values():
+                    db.insert(row)
+            if updated:
+                for _, row in updated.values():
+                    db.replace(row)
+            if records:
+                for record in records.values():
+                    db.idempotency.store_final(record)
+            if messages:
+                db.outbox.append(messages)
         staged.clear()
 
     def rollback(self) -> None:
@@ -250,13 +277,20 @@ class _Repository:
         self._staged.stage_order(order_id, order_to_row(order))
 
     def get(self, order_id: UUID) -> Order | None:
-        row = self._staged.current(order_id.int)
+        staged = self._staged
+        if staged.added or staged.updated:
+            row = staged.current(order_id.int)
+        else:  # the common case: nothing staged, read the committed row
+            row = self._db.orders.get(order_id.int)
         return None if row is None else order_from_row(row)
 
     def update(self, order: Order) -> None:
         staged = self._staged
         order_id = order.id.int
-        current = staged.current(order_id)
+        if staged.added or staged.updated:
+            current = staged.current(order_id)
+        else:
+            current = self._db.orders.get(order_id)
         if current is None or current[rows.VERSION] != order.version:
             raise ConcurrencyConflict(order.id, order.version)
         order.version += 1
@@ -415,9 +449,7 @@ class _IdempotencyRecords:
         return self._store.get(key, now)
 
     def put(self, record: IdempotencyRecord) -> None:
-        with self._staged.db.lock:
-            if not self._store.accepts_final(record):
-                raise IdempotencyRecordExists(record.key)
+        # Checked once, at commit, under the lock (the port allows either).
         self._staged.stage_record(record)
 
 
@@ -477,3 +509,10 @@ class InMemoryOutbox:
             for sequence in sequences:
                 if self._pending.pop(sequence, None) is not None:
                     self.sent_count += 1
+
+
+if TYPE_CHECKING:
+    from order_core.ports import Outbox, UnitOfWorkFactory
+
+    def _implements(database: InMemoryDatabase) -> tuple[UnitOfWorkFactory, Outbox]:
+        return database, database.outbox

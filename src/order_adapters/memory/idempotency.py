@@ -5,12 +5,14 @@ from __future__ import annotations
 import heapq
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from order_adapters.memory.rows import (
     EXPIRES_AT,
     STATE,
     TOKEN,
     RecordRow,
+    Table,
     record_from_row,
     record_to_row,
 )
@@ -31,7 +33,7 @@ class InMemoryIdempotencyStore:
 
     def __init__(self, lock: threading.RLock | None = None) -> None:
         self._lock = lock or threading.RLock()
-        self._rows: dict[str, RecordRow] = {}
+        self._rows: Table[str, RecordRow] = Table()
         self._expiries: list[tuple[datetime, str]] = []
 
     def begin(self, claim: IdempotencyRecord) -> IdempotencyRecord | None:
@@ -112,3 +114,10 @@ class InMemoryIdempotencyStore:
             row = self._rows.get(key)
             if row is not None and row[EXPIRES_AT] == expires_at:
                 del self._rows[key]
+
+
+if TYPE_CHECKING:
+    from order_core.ports import IdempotencyStore
+
+    def _implements(store: InMemoryIdempotencyStore) -> IdempotencyStore:
+        return store

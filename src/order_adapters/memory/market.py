@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from order_core.decimals import parse_decimal
 from order_core.ports import AssetDetails, Clock, Quote, TradingHours
@@ -73,3 +74,10 @@ class InMemoryMarketData:
 
     def get_trading_hours(self, symbol: Symbol) -> TradingHours:
         return TradingHours(symbol=symbol, is_open=self.is_market_open(symbol))
+
+
+if TYPE_CHECKING:
+    from order_core.ports import MarketData
+
+    def _implements(market: InMemoryMarketData) -> MarketData:
+        return market

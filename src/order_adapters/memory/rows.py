@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar
 from uuid import UUID
 
 from order_core.order import Order
@@ -22,6 +22,7 @@ from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity
 
 __all__ = [
     "OrderRow",
+    "Table",
     "RecordRow",
     "order_from_row",
     "order_to_row",
@@ -30,9 +31,24 @@ __all__ = [
     "uuid_from_int",
 ]
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _new = object.__new__
 _set = object.__setattr__  # UUID, Quantity and Price refuse plain assignment
 _SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+class Table(dict[_K, _V]):
+    """A dict that holds a store's rows.
+
+    A subclass only so that the garbage collector leaves it alone: CPython
+    untracks an *exact* dict whose entries are all untracked, and re-tracks it
+    as young the moment a new row goes in, so a big table of rows would be
+    rescanned by every young collection. This one stays tracked, settles in
+    the oldest generation and is scanned only by full collections.
+    """
+
+    __slots__ = ()
 
 
 def uuid_from_int(number: int) -> UUID:

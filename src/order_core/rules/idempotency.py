@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from order_core.commands import OrderRequest
@@ -47,8 +47,7 @@ class IdempotencyState(StrEnum):
     FAILED = "FAILED"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRejection:
+class StoredRejection(NamedTuple):
     """A rule rejection kept so the same request is refused the same way again."""
 
     kind: str
@@ -84,8 +83,7 @@ _REJECTION_KINDS: dict[str, type[OrderRejected]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
+class IdempotencyRecord(NamedTuple):
     """What a store keeps under a key. ``token`` identifies the submission that
     holds the key: only it may finish or release a PENDING record."""
 
@@ -122,21 +120,12 @@ class IdempotencyRecord:
         )
 
     def completed(self, receipt: SubmitReceipt) -> IdempotencyRecord:
-        # Built directly: dataclasses.replace costs more than the rest of this path.
-        return IdempotencyRecord(
-            key=self.key,
-            user_id=self.user_id,
-            fingerprint=self.fingerprint,
-            state=IdempotencyState.COMPLETED,
-            token=self.token,
-            created_at=self.created_at,
-            expires_at=self.expires_at,
-            order_id=receipt.order_id,
-            receipt=receipt,
+        return self._replace(
+            state=IdempotencyState.COMPLETED, order_id=receipt.order_id, receipt=receipt
         )
 
     def failed(self, rejection: StoredRejection) -> IdempotencyRecord:
-        return replace(self, state=IdempotencyState.FAILED, rejection=rejection)
+        return self._replace(state=IdempotencyState.FAILED, rejection=rejection)
 
     def is_live(self, now: datetime) -> bool:
         return now < self.expires_at

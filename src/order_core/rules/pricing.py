@@ -12,8 +12,8 @@ price it executes (DESIGN §3 "Resting orders").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from order_core.decimals import multiply, round_amount
 from order_core.values import PRICED_TYPES, OrderSide, OrderType
@@ -38,8 +38,7 @@ def stop_triggered(side: OrderSide, stop: Decimal, market: Decimal) -> bool:
     return market <= stop if side is OrderSide.SELL else market >= stop
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     """The outcome of looking at an order against a market price."""
 
     execute: bool

@@ -152,13 +152,11 @@ def check_quantity(request: OrderRequest, policy: ValidationPolicy) -> None:
         )
 
 
-def check_sell_position(
-    request: OrderRequest, position: Decimal, open_sell_quantity: Decimal
-) -> None:
-    """A SELL must be covered by what the user holds and has not already offered
-    in other open SELL orders."""
+def check_sell_position(request: OrderRequest, available: Decimal) -> None:
+    """A SELL must be covered by what the user holds and has not already
+    committed to other SELL orders (``available``: held minus holds)."""
     if request.side is not OrderSide.SELL:
         return
-    sellable = max(position - open_sell_quantity, Decimal(0))
+    sellable = max(available, Decimal(0))
     if request.quantity.value > sellable:
         raise InsufficientPosition(available=sellable, required=request.quantity.value)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from order_core.results import CancelReceipt
-from order_core.usecases.common import Dependencies, load_order, stage_events
-from order_core.values import OrderSide, parse_uuid
+from order_core.usecases.common import Dependencies, load_order, release_holds, stage_events
+from order_core.values import parse_uuid
 
 __all__ = ["cancel_order"]
 
 
 def cancel_order(deps: Dependencies, order_id: UUID | str, user_id: UUID | str) -> CancelReceipt:
-    """Cancel the user's PENDING or PROCESSING order and release its cash hold.
+    """Cancel the user's PENDING or PROCESSING order and release its holds.
 
     Raises :class:`~order_core.errors.OrderNotFound`,
     :class:`~order_core.errors.OrderAccessDenied` (another user's order),
@@ -26,10 +26,9 @@ def cancel_order(deps: Dependencies, order_id: UUID | str, user_id: UUID | str) 
         order = load_order(uow, order_uuid, user_uuid)
         now = deps.clock.now()
         order.cancel(now)
-        if order.side is OrderSide.BUY:
-            # Released before the commit: if an execution wins the race instead,
-            # it pays from cash (its hold was only a hold), never twice.
-            deps.balances.release(order.user_id, order.id)
+        # Released before the commit: if an execution wins the race instead, it
+        # pays from cash (the hold was only a hold), never twice.
+        release_holds(deps, order)
         uow.orders.update(order)
         stage_events(uow, order, deps.ids)
         uow.commit()

@@ -20,8 +20,9 @@ from order_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from order_core.values import OrderSide
 
-__all__ = ["Dependencies", "load_order", "stage_events"]
+__all__ = ["Dependencies", "load_order", "release_holds", "stage_events", "undo_money"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,19 @@ def stage_events(uow: UnitOfWork, order: Order, ids: IdGenerator) -> None:
     events = order.pull_events()
     if events:
         uow.outbox.add([OutboxMessage(ids.new_id(), event) for event in events])
+
+
+def release_holds(deps: Dependencies, order: Order) -> None:
+    """Let go of what the order held: cash for a BUY, the quantity for a SELL."""
+    if order.side is OrderSide.BUY:
+        deps.balances.release(order.user_id, order.id)
+    else:
+        deps.positions.release(order.user_id, order.id)
+
+
+def undo_money(deps: Dependencies, order: Order) -> None:
+    """Compensate for an order that will never execute: reverse any settlement
+    and release its holds (each step is a no-op when there is nothing to undo)."""
+    deps.balances.reverse(order.user_id, order.id)
+    if order.side is OrderSide.SELL:
+        deps.positions.release(order.user_id, order.id)

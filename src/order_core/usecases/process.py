@@ -16,12 +16,12 @@ from __future__ import annotations
 from enum import Enum, auto
 from uuid import UUID
 
-from order_core.errors import ConcurrencyConflict, InsufficientPosition, OrderRejected
+from order_core.errors import ConcurrencyConflict, OrderRejected
 from order_core.order import Order
 from order_core.ports import Quote, UnitOfWork
 from order_core.results import ProcessOutcome, ProcessResult
 from order_core.rules.pricing import order_value
-from order_core.usecases.common import Dependencies, load_order, stage_events
+from order_core.usecases.common import Dependencies, load_order, stage_events, undo_money
 from order_core.values import OrderSide, OrderStatus
 
 __all__ = ["fail_order", "process_order"]
@@ -48,7 +48,7 @@ def process_order(
                 # A crash between settling and recording the outcome leaves money
                 # moved for an order that will never execute: undo it (a no-op
                 # when nothing was settled).
-                deps.balances.reverse(order.user_id, order.id)
+                undo_money(deps, order)
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
         step = _Step.PROCEED
         if order.status is OrderStatus.PENDING:
@@ -99,10 +99,7 @@ def _settle_and_execute(deps: Dependencies, order: Order) -> ProcessResult:
     try:
         if order.side is OrderSide.BUY:
             deps.balances.deduct(order.user_id, amount, order.id)
-        else:
-            held = deps.positions.get_position(order.user_id, order.symbol)
-            if held < order.quantity.value:
-                raise InsufficientPosition(available=held, required=order.quantity.value)
+        else:  # the quantity is held for this order since it was submitted
             deps.balances.credit(order.user_id, amount, order.id)
     except OrderRejected as rejection:
         return fail_order(deps, order.id, rejection.message)
@@ -110,7 +107,7 @@ def _settle_and_execute(deps: Dependencies, order: Order) -> ProcessResult:
         order.execute(deps.clock.now())
         executed = _write(deps, uow, order)
     if not executed:
-        deps.balances.reverse(order.user_id, order.id)
+        deps.balances.reverse(order.user_id, order.id)  # the winner released the holds
         return _superseded(deps, order.id)
     return ProcessResult(order.id, ProcessOutcome.EXECUTED, order.status)
 
@@ -124,7 +121,7 @@ def fail_order(deps: Dependencies, order_id: UUID, reason: str) -> ProcessResult
         if order.is_terminal:
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
         order.fail(reason, deps.clock.now())
-        deps.balances.reverse(order.user_id, order.id)
+        undo_money(deps, order)
         failed = _write(deps, uow, order)
     if not failed:
         return _superseded(deps, order.id)

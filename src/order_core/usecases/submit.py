@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import NamedTuple, ParamSpec
 from uuid import UUID
 
@@ -201,7 +201,7 @@ def _answer(existing: IdempotencyRecord, verdict: Verdict, deps: Dependencies) -
     """Replay a decided submission, or raise what the verdict calls for."""
     if verdict is Verdict.REPLAY:
         assert existing.receipt is not None
-        return replace(existing.receipt, replayed=True)
+        return existing.receipt._replace(replayed=True)
     if verdict is Verdict.REPLAY_REJECTION:
         assert existing.rejection is not None
         raise existing.rejection.to_error()
@@ -231,9 +231,7 @@ def _place(
                 # replace it, and a racing reclaimer then loses at the unique key.
                 claim = claim._replace(token=existing.token)
         order, receipt = _accept(deps, uow, request, order_id, now)
-        reserved = request.side is OrderSide.BUY
-        if reserved:
-            deps.balances.reserve(request.user_id, receipt.estimated_value, order.id)
+        release = _hold(deps, request, order_id, receipt.estimated_value)
         try:
             uow.orders.add(order)
             stage_events(uow, order, deps.ids)
@@ -241,10 +239,22 @@ def _place(
                 uow.idempotency.put(claim.completed(receipt))
             uow.commit()
         except BaseException:
-            if reserved:
-                _quietly(deps.balances.release, request.user_id, order.id)
+            _quietly(release, request.user_id, order.id)
             raise
     return receipt
+
+
+def _hold(
+    deps: Dependencies, request: OrderRequest, order_id: UUID, value: Decimal
+) -> Callable[[UUID, UUID], None]:
+    """Hold what the order may spend: cash for a BUY, the quantity for a SELL.
+    Returns how to let go of it again. The holds re-check availability
+    atomically, so two orders racing for the last of it cannot both win."""
+    if request.side is OrderSide.BUY:
+        deps.balances.reserve(request.user_id, value, order_id)
+        return deps.balances.release
+    deps.positions.reserve(request.user_id, request.symbol, request.quantity.value, order_id)
+    return deps.positions.release
 
 
 def _accept(
@@ -272,12 +282,8 @@ def _accept(
     check_quantity(request, policy.validation)
 
     quantity = request.quantity.value
-    if request.side is OrderSide.SELL:
-        check_sell_position(
-            request,
-            position=deps.positions.get_position(user_id, symbol),
-            open_sell_quantity=uow.orders.open_quantity(user_id, symbol, OrderSide.SELL),
-        )
+    position = deps.positions.get_position(user_id, symbol)
+    check_sell_position(request, position.available)
     price = estimated_price(
         request.order_type,
         limit=request.price.value if request.price else None,
@@ -287,9 +293,7 @@ def _accept(
     value = order_value(quantity, price)
     if request.side is OrderSide.BUY:
         available = deps.balances.get_balance(user_id).available
-        held = deps.positions.get_position(user_id, symbol) + uow.orders.open_quantity(
-            user_id, symbol, OrderSide.BUY
-        )
+        held = position.quantity + uow.orders.open_quantity(user_id, symbol, OrderSide.BUY)
     else:
         available = held = quantity  # not consulted for SELL
     check_risk(
@@ -382,7 +386,7 @@ def _answer_from_durable_record(deps: Dependencies, claim: _Claim) -> SubmitRece
         raise IdempotencyInProgress(retry_after_seconds=1)
     if gate is not None:
         # Teach the fast store the truth, under the claim this submission holds.
-        _quietly(gate.finish, replace(existing, token=claim.token))
+        _quietly(gate.finish, existing._replace(token=claim.token))
     verdict = judge(existing, claim.fingerprint, now, deps.policy.idempotency.lock_timeout)
     return _answer(existing, verdict, deps)
 
