@@ -33,6 +33,7 @@ from order_core.events import (
     OrderFailed,
     OrderSubmitted,
     OutboxMessage,
+    event_name,
 )
 from order_core.order import Order
 from order_core.policy import (
@@ -112,5 +113,6 @@ __all__ = [
     "ValidationPolicy",
     "ValidationRejected",
     "__version__",
+    "event_name",
     "relay_outbox",
 ]

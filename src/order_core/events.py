@@ -1,16 +1,18 @@
 """Domain events, recorded by the Order aggregate and written to the outbox in the
 same transaction as the order change that produced them.
 
-The event names are the seed's (002 §2.5). Their wire shapes (the RabbitMQ JSON
-of 000 §3.2/§3.3) are built by the adapters from these plain records.
+Events are immutable named tuples (cheap to build on every execution, and
+``_asdict()`` gives serialisers every field by name). Each starts with the same
+seven fields; :data:`OrderEvent` is their union. Their names on the wire are the
+seed's (002 §2.5), see :func:`event_name`; the RabbitMQ JSON of 000 §3.2/§3.3
+is built by the adapters from these plain records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import NamedTuple
 from uuid import UUID
 
 from order_core.values import OrderSide, OrderStatus, OrderType, Symbol
@@ -23,14 +25,12 @@ __all__ = [
     "OrderFailed",
     "OrderSubmitted",
     "OutboxMessage",
+    "event_name",
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderEvent:
-    """What every order event says: which order, whose, what it trades, and when."""
-
-    event_type: ClassVar[str] = "OrderEvent"
+class OrderSubmitted(NamedTuple):
+    """The order was accepted and stored PENDING; it now needs processing."""
 
     order_id: UUID
     user_id: UUID
@@ -39,14 +39,6 @@ class OrderEvent:
     order_type: OrderType
     quantity: Decimal
     occurred_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderSubmitted(OrderEvent):
-    """The order was accepted and stored PENDING; it now needs processing."""
-
-    event_type: ClassVar[str] = "OrderSubmittedEvent"
-
     price: Decimal | None
     stop_price: Decimal | None
     status: OrderStatus
@@ -55,12 +47,16 @@ class OrderSubmitted(OrderEvent):
     market_data_timestamp: datetime | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderExecuted(OrderEvent):
+class OrderExecuted(NamedTuple):
     """The order was filled; position keepers apply it (000 §3.2.3)."""
 
-    event_type: ClassVar[str] = "OrderExecutedEvent"
-
+    order_id: UUID
+    user_id: UUID
+    symbol: Symbol
+    order_side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    occurred_at: datetime
     execution_price: Decimal
     executed_at: datetime
     total_value: Decimal
@@ -68,32 +64,52 @@ class OrderExecuted(OrderEvent):
     market_data_timestamp: datetime
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderFailed(OrderEvent):
+class OrderFailed(NamedTuple):
     """The order ended FAILED; ``reason`` says why."""
 
-    event_type: ClassVar[str] = "OrderFailedEvent"
-
+    order_id: UUID
+    user_id: UUID
+    symbol: Symbol
+    order_side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    occurred_at: datetime
     reason: str
     previous_status: OrderStatus
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderCancelled(OrderEvent):
+class OrderCancelled(NamedTuple):
     """The owner cancelled the order."""
 
-    event_type: ClassVar[str] = "OrderCancelledEvent"
-
+    order_id: UUID
+    user_id: UUID
+    symbol: Symbol
+    order_side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    occurred_at: datetime
     previous_status: OrderStatus
 
 
+OrderEvent = OrderSubmitted | OrderExecuted | OrderFailed | OrderCancelled
+"""Any order event; ``isinstance(x, OrderEvent)`` works on the union."""
+
+#: The seed's event names, and the event class each names.
 EVENT_TYPES: dict[str, type[OrderEvent]] = {
-    cls.event_type: cls for cls in (OrderSubmitted, OrderExecuted, OrderFailed, OrderCancelled)
+    "OrderSubmittedEvent": OrderSubmitted,
+    "OrderExecutedEvent": OrderExecuted,
+    "OrderFailedEvent": OrderFailed,
+    "OrderCancelledEvent": OrderCancelled,
 }
+_NAMES: dict[type[OrderEvent], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
+def event_name(event: OrderEvent) -> str:
+    """The seed's name of the event (``OrderExecutedEvent`` and so on)."""
+    return _NAMES[type(event)]
+
+
+class OutboxMessage(NamedTuple):
     """An event waiting in the outbox. ``message_id`` is assigned once, when the
     event is written, and travels with every delivery attempt so consumers can
     drop duplicates."""

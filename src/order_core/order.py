@@ -21,7 +21,13 @@ from order_core.events import (
     OrderFailed,
     OrderSubmitted,
 )
-from order_core.rules.pricing import Evaluation, estimated_price, evaluate, order_value
+from order_core.rules.pricing import (
+    EXECUTE_NOW,
+    Evaluation,
+    estimated_price,
+    evaluate,
+    order_value,
+)
 from order_core.values import (
     PRICED_TYPES,
     STOP_TYPES,
@@ -234,6 +240,8 @@ class Order:
     def evaluate(self, market_price: Decimal) -> Evaluation:
         """Whether this order executes at ``market_price`` now (rules in
         :mod:`order_core.rules.pricing`)."""
+        if self.order_type is OrderType.MARKET:
+            return EXECUTE_NOW
         return evaluate(
             self.order_type,
             self.side,

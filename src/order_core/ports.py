@@ -288,9 +288,12 @@ class IdempotencyRecords(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over orders, outbox and idempotency records: all of it
-    commits, or none of it. Leaving the ``with`` block without :meth:`commit`
-    rolls back."""
+    """Transactions over orders, outbox and idempotency records: everything
+    written since the last commit commits together, or none of it does.
+    :meth:`commit` (or :meth:`rollback`) ends one transaction and the next use
+    begins another; leaving the ``with`` block rolls back whatever is
+    uncommitted. A unit of work is for one thread, and is not used after its
+    ``with`` block."""
 
     @property
     def orders(self) -> OrderRepository: ...

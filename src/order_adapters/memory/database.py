@@ -76,8 +76,11 @@ class InMemoryDatabase:
         order_id = row[rows.ID]
         self.orders[order_id] = row
         user = row[rows.USER]
-        keys = self.by_user.setdefault(user, [])
-        times = self.times_by_user.setdefault(user, [])
+        keys = self.by_user.get(user)
+        if keys is None:  # not setdefault: its default would be built on every call
+            keys = self.by_user[user] = []
+            self.times_by_user[user] = []
+        times = self.times_by_user[user]
         key = _index_key(row)
         if not keys or key > keys[-1]:  # the usual case: newer than anything the user has
             keys.append(key)
@@ -87,7 +90,10 @@ class InMemoryDatabase:
             keys.insert(position, key)
             times.insert(position, key[0])
         self.by_status[row[rows.STATUS]][order_id] = None
-        self.by_symbol.setdefault(row[rows.SYMBOL], {})[order_id] = None
+        of_symbol = self.by_symbol.get(row[rows.SYMBOL])
+        if of_symbol is None:
+            of_symbol = self.by_symbol[row[rows.SYMBOL]] = {}
+        of_symbol[order_id] = None
         if row[rows.STATUS] in _OPEN:
             self._add_open(row, row[rows.QUANTITY])
 
@@ -255,7 +261,7 @@ class InMemoryUnitOfWork:
                 for record in records.values():
                     db.idempotency.store_final(record)
             if messages:
-                db.outbox.append(messages)
+                db.outbox.append_locked(messages)
         staged.clear()
 
     def rollback(self) -> None:
@@ -377,13 +383,13 @@ class _Repository:
 
     def count_by_user(self, user_id: UUID, *, since: datetime | None = None) -> int:
         if not self._staged.has_changes:
-            with self._db.lock:
-                times = self._db.times_by_user.get(user_id.int)
-                if not times:
-                    return 0
-                if since is None:
-                    return len(times)
-                return len(times) - bisect.bisect_left(times, since)
+            # No lock: bisect runs in C under the GIL, so it sees the list whole.
+            times = self._db.times_by_user.get(user_id.int)
+            if not times:
+                return 0
+            if since is None:
+                return len(times)
+            return len(times) - bisect.bisect_left(times, since)
         return len(
             self._newest_first(
                 user_id.int,
@@ -393,7 +399,7 @@ class _Repository:
         )
 
     def open_quantity(self, user_id: UUID, symbol: Symbol, side: OrderSide) -> Decimal:
-        key = (user_id.int, str.__str__(symbol), side._value_)
+        key = (user_id.int, symbol, side._value_)  # a Symbol finds its plain-text key
         if not self._staged.has_changes:
             return self._db.open_quantities.get(key, _ZERO)
         with self._db.lock:
@@ -480,8 +486,13 @@ class InMemoryOutbox:
 
     def append(self, messages: Iterable[OutboxMessage]) -> None:
         with self._lock:
-            for message in messages:
-                self._pending[next(self._sequence)] = message
+            self.append_locked(messages)
+
+    def append_locked(self, messages: Iterable[OutboxMessage]) -> None:
+        """:meth:`append` for a caller that holds the lock (a committing unit)."""
+        pending, sequence = self._pending, self._sequence
+        for message in messages:
+            pending[next(sequence)] = message
 
     @contextmanager
     def claim(self, limit: int) -> Iterator[_Batch]:

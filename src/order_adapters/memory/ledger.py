@@ -109,7 +109,7 @@ class InMemoryLedger:
             if order in self.applied_executions:
                 return
             self.applied_executions.add(order)
-            key = (event.user_id.int, event.symbol.value)
+            key = (event.user_id.int, str(event.symbol))
             change = event.quantity if event.order_side is OrderSide.BUY else -event.quantity
             self.quantities[key] = self.quantities.get(key, _ZERO) + change
             self.drop_quantity_hold(order)
@@ -149,7 +149,8 @@ class InMemoryAccounts:
         account = self._ledger.account_table.get(user_id.int)
         if account is None or not account.status.active:
             return False
-        return account.tradeable is None or symbol.value in account.tradeable
+        # A Symbol is a str: it finds plain-text keys without conversion.
+        return account.tradeable is None or symbol in account.tradeable
 
 
 class InMemoryBalances:
@@ -163,8 +164,8 @@ class InMemoryBalances:
         with ledger.lock:
             account = ledger.account_table.get(user_id.int)
             if account is None:
-                return Balance(user_id=user_id, cash=_ZERO, reserved=_ZERO)
-            return Balance(user_id=user_id, cash=account.cash, reserved=account.reserved)
+                return Balance(user_id, _ZERO, _ZERO)
+            return Balance(user_id, account.cash, account.reserved)
 
     def reserve(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
         ledger, key = self._ledger, order_id.int
@@ -230,17 +231,17 @@ class InMemoryPositions:
 
     def get_position(self, user_id: UUID, symbol: Symbol) -> Position:
         ledger = self._ledger
-        key = (user_id.int, symbol.value)
+        key = (user_id.int, symbol)  # looks up the plain-text key: a Symbol is a str
         return Position(
-            user_id=user_id,
-            symbol=symbol,
-            quantity=ledger.quantities.get(key, _ZERO),
-            reserved=ledger.held_quantities.get(key, _ZERO),
+            user_id,
+            symbol,
+            ledger.quantities.get(key, _ZERO),
+            ledger.held_quantities.get(key, _ZERO),
         )
 
     def reserve(self, user_id: UUID, symbol: Symbol, quantity: Decimal, order_id: UUID) -> None:
         ledger, order = self._ledger, order_id.int
-        key = (user_id.int, symbol.value)
+        key = (user_id.int, str(symbol))  # stored: plain text, not the Symbol object
         with ledger.lock:
             if order in ledger.quantity_holds or order in ledger.applied_executions:
                 return

@@ -158,11 +158,6 @@ def _text(price: Price | None) -> str:
     return "" if price is None else format_decimal(price.value)
 
 
-def _canonical(price: Price | None) -> str:
-    # Amounts always carry exactly 8 places, so str() is already canonical.
-    return "" if price is None else str(price.value)
-
-
 def derive_key(request: OrderRequest) -> str:
     """The seed's key, SHA256 of ``userID:symbol:orderType:orderSide:quantity:price``
     (decimals without trailing zeros, an absent price as empty); a stop price
@@ -184,17 +179,13 @@ def request_fingerprint(request: OrderRequest) -> str:
     """Everything that makes two submissions "the same request", as canonical
     text (``v1|AAPL|LIMIT|BUY|10.00000000|150.00000000|``): nothing in it is
     secret, so it is kept readable rather than hashed. The user is not part of
-    it: every key is already scoped to one user."""
-    return "|".join(
-        (
-            "v1",
-            request.symbol,
-            request.order_type._value_,
-            request.side._value_,
-            str(request.quantity.value),
-            _canonical(request.price),
-            _canonical(request.stop_price),
-        )
+    it: every key is already scoped to one user. Amounts always carry exactly
+    8 places, so their text is canonical."""
+    price, stop = request.price, request.stop_price
+    return (
+        f"v1|{request.symbol}|{request.order_type._value_}|{request.side._value_}"
+        f"|{request.quantity.value}|{'' if price is None else price.value}"
+        f"|{'' if stop is None else stop.value}"
     )
 
 

@@ -19,6 +19,7 @@ from order_core.decimals import multiply, round_amount
 from order_core.values import PRICED_TYPES, OrderSide, OrderType
 
 __all__ = [
+    "EXECUTE_NOW",
     "Evaluation",
     "estimated_price",
     "evaluate",
@@ -45,7 +46,7 @@ class Evaluation(NamedTuple):
     newly_triggered: bool = False
 
 
-_EXECUTE = Evaluation(execute=True)
+EXECUTE_NOW = Evaluation(execute=True)
 _REST = Evaluation(execute=False)
 
 
@@ -61,10 +62,10 @@ def evaluate(
     """Decide whether an order executes at ``market`` now, and whether its stop
     triggers now for the first time."""
     if order_type is OrderType.MARKET:
-        return _EXECUTE
+        return EXECUTE_NOW
     if order_type is OrderType.LIMIT:
         assert limit is not None
-        return _EXECUTE if is_marketable(side, limit, market) else _REST
+        return EXECUTE_NOW if is_marketable(side, limit, market) else _REST
     assert stop is not None
     triggered_now = not already_triggered and stop_triggered(side, stop, market)
     if not (already_triggered or triggered_now):

@@ -1,11 +1,12 @@
 """Process an order (DESIGN §5 "Process"; 002 §3.2), and fail one for good.
 
 load -> terminal: acknowledge (messages can arrive twice) -> market closed or
-not executable at the current price: stay PENDING (resting) -> PENDING to
-PROCESSING with the execution price fixed -> settle cash (BUY deducts, SELL
-credits) -> EXECUTED, with ``OrderExecuted`` in the outbox.
+not executable at the current price: stay PENDING (resting) -> commit
+PENDING to PROCESSING with the execution price fixed -> settle cash (BUY
+deducts, SELL credits) -> commit EXECUTED, with ``OrderExecuted`` in the
+outbox.
 
-Settlement is a step outside the order's transaction, so it is made safe to
+Settlement is a step outside the order's transactions, so it is made safe to
 repeat and to undo: every balance call is keyed by the order; a retried
 PROCESSING order settles the same amount again (a no-op); an execution that
 loses the race to a cancel reverses its settlement.
@@ -27,6 +28,14 @@ from order_core.values import OrderSide, OrderStatus
 __all__ = ["fail_order", "process_order"]
 
 
+class _Step(Enum):
+    EXECUTED = auto()
+    RESTING = auto()
+    LOST_RACE = auto()
+    NO_QUOTE = auto()
+    REJECTED = auto()
+
+
 def process_order(
     deps: Dependencies,
     order_id: UUID,
@@ -41,6 +50,9 @@ def process_order(
     Transient failures raise :class:`~order_core.errors.DependencyUnavailable`
     and leave the order where it was, so the caller can retry.
     """
+    reason = ""
+    # One unit of work, two transactions: PROCESSING is committed before the
+    # cash moves, EXECUTED after; no transaction is open while settling.
     with deps.unit_of_work() as uow:
         order = load_order(uow, order_id, user_id)
         if order.is_terminal:
@@ -50,30 +62,35 @@ def process_order(
                 # when nothing was settled).
                 undo_money(deps, order)
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
-        step = _Step.PROCEED
+        step = _Step.EXECUTED
         if order.status is OrderStatus.PENDING:
             step = _start_execution(deps, uow, order, quote)
+        if step is _Step.EXECUTED:
+            try:
+                _settle(deps, order)
+            except OrderRejected as rejection:
+                step, reason = _Step.REJECTED, rejection.message
+            else:
+                order.execute(deps.clock.now())
+                if not _write(deps, uow, order):
+                    deps.balances.reverse(order.user_id, order.id)  # the winner released holds
+                    step = _Step.LOST_RACE
+    if step is _Step.EXECUTED:
+        return ProcessResult(order.id, ProcessOutcome.EXECUTED, order.status)
     if step is _Step.RESTING:
         return ProcessResult(order.id, ProcessOutcome.RESTING, order.status)
     if step is _Step.LOST_RACE:
         return _superseded(deps, order.id)
     if step is _Step.NO_QUOTE:
-        return fail_order(deps, order.id, f"no market price for {order.symbol}")
-    return _settle_and_execute(deps, order)
-
-
-class _Step(Enum):
-    PROCEED = auto()
-    RESTING = auto()
-    LOST_RACE = auto()
-    NO_QUOTE = auto()
+        reason = f"no market price for {order.symbol}"
+    return fail_order(deps, order.id, reason)
 
 
 def _start_execution(
     deps: Dependencies, uow: UnitOfWork, order: Order, quote: Quote | None
 ) -> _Step:
-    """Move a PENDING order to PROCESSING, with its execution price fixed, if it
-    executes now; a stop crossed for the first time is recorded either way."""
+    """Commit a PENDING order to PROCESSING, with its execution price fixed, if
+    it executes now; a stop crossed for the first time is recorded either way."""
     if not deps.market_data.is_market_open(order.symbol):
         return _Step.RESTING
     if quote is None:
@@ -89,27 +106,19 @@ def _start_execution(
             return _Step.LOST_RACE
         return _Step.RESTING
     order.start_processing(quote.price, now)
-    return _Step.PROCEED if _write(deps, uow, order) else _Step.LOST_RACE
+    return _Step.EXECUTED if _write(deps, uow, order) else _Step.LOST_RACE
 
 
-def _settle_and_execute(deps: Dependencies, order: Order) -> ProcessResult:
+def _settle(deps: Dependencies, order: Order) -> None:
+    """Move the cash of a PROCESSING order at its fixed price. A SELL's
+    quantity has been held for it since it was submitted."""
     price = order.execution_price
     assert price is not None  # fixed when the order entered PROCESSING
     amount = order_value(order.quantity.value, price)
-    try:
-        if order.side is OrderSide.BUY:
-            deps.balances.deduct(order.user_id, amount, order.id)
-        else:  # the quantity is held for this order since it was submitted
-            deps.balances.credit(order.user_id, amount, order.id)
-    except OrderRejected as rejection:
-        return fail_order(deps, order.id, rejection.message)
-    with deps.unit_of_work() as uow:
-        order.execute(deps.clock.now())
-        executed = _write(deps, uow, order)
-    if not executed:
-        deps.balances.reverse(order.user_id, order.id)  # the winner released the holds
-        return _superseded(deps, order.id)
-    return ProcessResult(order.id, ProcessOutcome.EXECUTED, order.status)
+    if order.side is OrderSide.BUY:
+        deps.balances.deduct(order.user_id, amount, order.id)
+    else:
+        deps.balances.credit(order.user_id, amount, order.id)
 
 
 def fail_order(deps: Dependencies, order_id: UUID, reason: str) -> ProcessResult:
