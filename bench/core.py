@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass
 from uuid import UUID
 
 from order_adapters.memory import (
@@ -94,13 +95,23 @@ def percentile(samples: list[int], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1000
 
 
-def run(total: int, batch: int) -> None:
+@dataclass
+class Round:
+    submit_ns: list[int]
+    process_ns: list[int]
+    relay_ns: int
+    executed: int
+
+    @property
+    def submit_and_process_rate(self) -> float:
+        return len(self.submit_ns) / ((sum(self.submit_ns) + sum(self.process_ns)) / 1e9)
+
+
+def run_round(total: int, batch: int) -> Round:
+    """One fresh service: warm up, then submit and process ``total`` orders."""
     service, database, broker, users = build()
     clock = time.perf_counter_ns
-    submit_ns: list[int] = []
-    process_ns: list[int] = []
-    relay_ns = 0
-    executed = 0
+    measured = Round([], [], 0, 0)
     warmup = min(2000, total // 10)
     for start in range(0, warmup + total, batch):
         measuring = start >= warmup
@@ -109,25 +120,32 @@ def run(total: int, batch: int) -> None:
             began = clock()
             receipts.append(service.submit(command))
             if measuring:
-                submit_ns.append(clock() - began)
+                measured.submit_ns.append(clock() - began)
         for receipt in receipts:
             began = clock()
             result = service.process(receipt.order_id)
             if measuring:
-                process_ns.append(clock() - began)
-                executed += result.status is OrderStatus.EXECUTED
+                measured.process_ns.append(clock() - began)
+                measured.executed += result.status is OrderStatus.EXECUTED
         began = clock()
         while relay_outbox(database.outbox, broker, batch_size=500):
             broker.deliver()
         if measuring:
-            relay_ns += clock() - began
+            measured.relay_ns += clock() - began
+    return measured
 
-    orders = len(submit_ns)
-    submit_s, process_s, relay_s = sum(submit_ns) / 1e9, sum(process_ns) / 1e9, relay_ns / 1e9
-    print(f"orders: {orders} (after {warmup} warm-up), executed: {executed}")
+
+def report(rounds: list[Round]) -> None:
+    rates = sorted(r.submit_and_process_rate for r in rounds)
+    median = sorted(rounds, key=lambda r: r.submit_and_process_rate)[len(rounds) // 2]
+    orders = len(median.submit_ns)
+    submit_s, process_s = sum(median.submit_ns) / 1e9, sum(median.process_ns) / 1e9
+    relay_s = median.relay_ns / 1e9
+    print(f"{len(rounds)} rounds of {orders} orders each; the median round:")
+    print(f"executed {median.executed} of {orders}")
     for name, samples, seconds in (
-        ("submit", submit_ns, submit_s),
-        ("process", process_ns, process_s),
+        ("submit", median.submit_ns, submit_s),
+        ("process", median.process_ns, process_s),
     ):
         print(
             f"{name:8s} {orders / seconds:9,.0f} orders/s   "
@@ -139,14 +157,16 @@ def run(total: int, batch: int) -> None:
         f"submitted and executed: {orders / (submit_s + process_s):,.0f} orders/s in one thread"
         f" (end to end with the relay: {orders / (submit_s + process_s + relay_s):,.0f})"
     )
+    print("every round: " + ", ".join(f"{rate:,.0f}" for rate in rates) + " orders/s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
-    run(arguments.orders, arguments.batch)
+    report([run_round(arguments.orders, arguments.batch) for _ in range(arguments.rounds)])
 
 
 if __name__ == "__main__":

@@ -135,24 +135,23 @@ class _Staged:
 
     def add(self, messages: Iterable[OutboxMessage]) -> None:
         """Stage outbox messages (the unit of work's ``outbox.add``)."""
-        if self.messages:
-            assert isinstance(self.messages, list)
+        if isinstance(self.messages, list):
             self.messages.extend(messages)
         else:
             self.messages = list(messages)
 
     def stage_order(self, order_id: int, row: OrderRow) -> None:
-        if not self.added:
+        if self.added is _NOTHING:
             self.added = {}
         self.added[order_id] = row
 
     def stage_update(self, order_id: int, expected_version: int, row: OrderRow) -> None:
-        if not self.updated:
+        if self.updated is _NOTHING:
             self.updated = {}
         self.updated[order_id] = (expected_version, row)
 
     def stage_record(self, record: IdempotencyRecord) -> None:
-        if not self.records:
+        if self.records is _NOTHING:
             self.records = {}
         self.records[record.key] = record
 
@@ -180,14 +179,16 @@ class _Staged:
                 yield row
 
     def clear(self) -> None:
+        # Emptied in place: a unit's next transaction reuses its containers.
         if self.added:
-            self.added = _NOTHING  # type: ignore[assignment]
+            self.added.clear()
         if self.updated:
-            self.updated = _NOTHING  # type: ignore[assignment]
+            self.updated.clear()
         if self.messages:
-            self.messages = ()
+            assert isinstance(self.messages, list)
+            self.messages.clear()
         if self.records:
-            self.records = _NOTHING  # type: ignore[assignment]
+            self.records.clear()
 
 
 class InMemoryUnitOfWork:

@@ -55,7 +55,9 @@ class InMemoryLedger:
         self.quantities: dict[tuple[int, str], Decimal] = {}
         self.held_quantities: dict[tuple[int, str], Decimal] = {}
         self.quantity_holds: Table[int, tuple[int, str, Decimal]] = Table()
-        self.applied_executions: set[int] = set()
+        # A dict of ints, not a set: sets are always scanned by the garbage
+        # collector, a dict holding only ints is never tracked at all.
+        self.applied_executions: dict[int, None] = {}
         self.accounts = InMemoryAccounts(self)
         self.balances = InMemoryBalances(self)
         self.positions = InMemoryPositions(self)
@@ -108,7 +110,7 @@ class InMemoryLedger:
             order = event.order_id.int
             if order in self.applied_executions:
                 return
-            self.applied_executions.add(order)
+            self.applied_executions[order] = None
             key = (event.user_id.int, str(event.symbol))
             change = event.quantity if event.order_side is OrderSide.BUY else -event.quantity
             self.quantities[key] = self.quantities.get(key, _ZERO) + change

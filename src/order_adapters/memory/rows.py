@@ -9,6 +9,7 @@ and enums as their values.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,9 @@ from order_core.order import Order
 from order_core.results import SubmitReceipt
 from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState, StoredRejection
 from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity, Symbol
+
+# Stored symbols were valid when written: rebuild them through the cache, unchecked.
+symbol_of = functools.lru_cache(maxsize=4096)(Symbol)
 
 __all__ = [
     "OrderRow",
@@ -134,7 +138,7 @@ def order_from_row(row: OrderRow) -> Order:
     order = _new(Order)
     order.id = uuid_from_int(row[0])
     order.user_id = uuid_from_int(row[1])
-    order.symbol = Symbol.parse(row[2])
+    order.symbol = symbol_of(row[2])
     order.side = _SIDES[row[3]]  # type: ignore[assignment]  # the map holds members
     order.order_type = _TYPES[row[4]]  # type: ignore[assignment]
     order.quantity = _amount(Quantity, row[5])  # type: ignore[assignment]

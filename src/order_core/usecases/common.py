@@ -58,7 +58,9 @@ def stage_events(uow: UnitOfWork, order: Order, ids: IdGenerator) -> None:
     """Move the order's recorded events into the unit of work's outbox, each
     with the message id it keeps for every delivery."""
     events = order.pull_events()
-    if events:
+    if len(events) == 1:  # the usual case
+        uow.outbox.add((OutboxMessage(ids.new_id(), events[0]),))
+    elif events:
         uow.outbox.add([OutboxMessage(ids.new_id(), event) for event in events])
 
 
