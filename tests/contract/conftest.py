@@ -1,49 +1,31 @@
 """The backends every contract suite runs against.
 
-A backend is registered once here (a context manager building it and tearing it
-down); every test in the contract suites then runs against each registered
-backend. The SQL and Redis adapters add themselves below, so fakes and real
-adapters cannot drift apart.
+Each module in ``tests/backends`` registers the backends it provides in its
+``STORES`` and ``IDEMPOTENCY_STORES`` (name -> a context manager that builds one
+and tears it down); every contract test then runs against each of them, so the
+in-memory fakes and the real adapters cannot drift apart. A backend whose
+server is down skips (or, under ORDERS_REQUIRE_SERVICES=1, fails) in its builder.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 
 import pytest
 
-from order_adapters.memory import InMemoryDatabase, InMemoryIdempotencyStore
-from order_core.ports import IdempotencyStore, Outbox, UnitOfWorkFactory
+import tests.backends
+from order_core.ports import IdempotencyStore
+from tests.backends.store import Store
 
-
-@dataclass
-class Store:
-    """A system of record under test: units of work, the relay's view of the
-    outbox, and the idempotency store over the same records the units of work
-    write (a deployment may use it as its gate)."""
-
-    unit_of_work: UnitOfWorkFactory
-    outbox: Outbox
-    idempotency: IdempotencyStore
-
-
-@contextmanager
-def memory_store() -> Iterator[Store]:
-    database = InMemoryDatabase()
-    yield Store(unit_of_work=database, outbox=database.outbox, idempotency=database.idempotency)
-
-
-@contextmanager
-def memory_idempotency() -> Iterator[IdempotencyStore]:
-    yield InMemoryIdempotencyStore()
-
-
-STORES: dict[str, Callable[[], AbstractContextManager[Store]]] = {"memory": memory_store}
-IDEMPOTENCY_STORES: dict[str, Callable[[], AbstractContextManager[IdempotencyStore]]] = {
-    "memory": memory_idempotency,
-}
+STORES: dict[str, Callable[[], AbstractContextManager[Store]]] = {}
+IDEMPOTENCY_STORES: dict[str, Callable[[], AbstractContextManager[IdempotencyStore]]] = {}
+for _module in pkgutil.iter_modules(tests.backends.__path__):
+    _backend = importlib.import_module(f"tests.backends.{_module.name}")
+    STORES.update(getattr(_backend, "STORES", {}))
+    IDEMPOTENCY_STORES.update(getattr(_backend, "IDEMPOTENCY_STORES", {}))
 
 
 @pytest.fixture(params=sorted(STORES))

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from order_core import ConcurrencyConflict, OrderSide, OrderStatus, OrderType, Symbol
-from tests.contract.conftest import Store
+from tests.backends.store import Store
 from tests.contract.factories import T0, USER_A, USER_B, make_order, new_id
 
 D = Decimal

@@ -21,7 +21,7 @@ from order_core import (
     OutboxMessage,
 )
 from order_core.rules.idempotency import IdempotencyState
-from tests.contract.conftest import Store
+from tests.backends.store import Store
 from tests.contract.factories import T0, make_order, make_record, new_id, receipt
 
 
