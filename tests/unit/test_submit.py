@@ -173,6 +173,16 @@ def test_same_client_key_same_request_replays_the_original(world: World) -> None
     assert len(world.database) == 1
 
 
+def test_a_retry_replays_even_when_its_own_first_order_made_the_rules_refuse(
+    world: World,
+) -> None:
+    first = world.service.submit(command(quantity="600", idempotency_key="big-buy"))
+    assert world.ledger.balances.get_balance(ALICE).available == D("10000")  # 90,000 held
+    again = world.service.submit(command(quantity="600", idempotency_key="big-buy"))
+    assert again.replayed and again.order_id == first.order_id
+    assert len(world.database) == 1
+
+
 def test_same_client_key_different_request_is_refused(world: World) -> None:
     world.service.submit(command(idempotency_key="order-1"))
     with pytest.raises(IdempotencyKeyReused) as caught:

@@ -80,28 +80,32 @@ def submit_order(deps: Dependencies, command: SubmitOrder) -> SubmitReceipt:
         answer = _claim_in_gate(deps, gate, claim, now)
         if answer is not None:
             return answer
-    decided: _AlreadyDecided | None = None
+    # The durable record is not read up front: the database's unique key makes
+    # a duplicate fail at commit, and a rule rejection asks the record first
+    # whether this key was already decided (its answer must win over a re-run
+    # rule, say a balance the first order has used). Only those rare paths pay
+    # for the read.
     try:
         receipt = _place(deps, request, order_id, now, claim)
-    except _AlreadyDecided as signal:
-        decided = signal
     except OrderRejected as rejection:
-        is_client_key = command.idempotency_key is not None
-        _remember_rejection(deps, claim, rejection, is_client_key=is_client_key)
-        raise
+        earlier = _durable_record(deps, claim)
+        if earlier is None:
+            is_client_key = command.idempotency_key is not None
+            _remember_rejection(deps, claim, rejection, is_client_key=is_client_key)
+            raise
     except IdempotencyRecordExists:
-        return _answer_from_durable_record(deps, claim)
+        earlier = _durable_record(deps, claim)
     except BaseException:
         if gate is not None:
             _quietly(gate.release, claim.key, claim.token)
         raise
-    if decided is not None:
-        return _answer(decided.record, decided.verdict, deps)
-    if gate is not None:
-        # The order is committed; if the fast store missed this, the durable
-        # record still answers a retry, so the client gets its receipt now.
-        _quietly(gate.finish, claim.completed(receipt))
-    return receipt
+    else:
+        if gate is not None:
+            # The order is committed; if the fast store missed this, the durable
+            # record still answers a retry, so the client gets its receipt now.
+            _quietly(gate.finish, claim.completed(receipt))
+        return receipt
+    return _answer_from_durable_record(deps, request, order_id, claim, earlier)
 
 
 class _Claim(NamedTuple):
@@ -142,16 +146,6 @@ class _Claim(NamedTuple):
             receipt=receipt,
             rejection=rejection,
         )
-
-
-class _AlreadyDecided(Exception):
-    """The durable record shows this key was decided before: leave the unit of
-    work (rolling it back) and answer from the record."""
-
-    def __init__(self, record: IdempotencyRecord, verdict: Verdict) -> None:
-        super().__init__(verdict)
-        self.record = record
-        self.verdict = verdict
 
 
 def _new_claim(
@@ -219,17 +213,6 @@ def _place(
     claim: _Claim | None,
 ) -> SubmitReceipt:
     with deps.unit_of_work() as uow:
-        if claim is not None and deps.idempotency_gate is None:
-            existing = uow.idempotency.get(claim.key, now)
-            if existing is not None:
-                verdict = judge(
-                    existing, claim.fingerprint, now, deps.policy.idempotency.lock_timeout
-                )
-                if verdict is not Verdict.RECLAIM:
-                    raise _AlreadyDecided(existing, verdict)
-                # Its owner crashed: adopting its token lets our final record
-                # replace it, and a racing reclaimer then loses at the unique key.
-                claim = claim._replace(token=existing.token)
         order, receipt = _accept(deps, uow, request, order_id, now)
         release = _hold(deps, request, order_id, receipt.estimated_value)
         try:
@@ -373,21 +356,34 @@ def _remember_rejection(
         uow.commit()
 
 
-def _answer_from_durable_record(deps: Dependencies, claim: _Claim) -> SubmitReceipt:
-    """Another submission with this key committed first (or the fast store had
-    lost the key): answer with what the database holds."""
-    now = deps.clock.now()
+def _durable_record(deps: Dependencies, claim: _Claim) -> IdempotencyRecord | None:
     with deps.unit_of_work() as uow:
-        existing = uow.idempotency.get(claim.key, now)
+        return uow.idempotency.get(claim.key, deps.clock.now())
+
+
+def _answer_from_durable_record(
+    deps: Dependencies,
+    request: OrderRequest,
+    order_id: UUID,
+    claim: _Claim,
+    existing: IdempotencyRecord | None,
+) -> SubmitReceipt:
+    """This key was decided before (or is being decided): answer with what the
+    database holds, and teach the fast store, if any, the truth."""
     gate = deps.idempotency_gate
+    now = deps.clock.now()
     if existing is None:  # expired at this very moment; the client may retry
         if gate is not None:
             _quietly(gate.release, claim.key, claim.token)
         raise IdempotencyInProgress(retry_after_seconds=1)
-    if gate is not None:
-        # Teach the fast store the truth, under the claim this submission holds.
-        _quietly(gate.finish, existing._replace(token=claim.token))
     verdict = judge(existing, claim.fingerprint, now, deps.policy.idempotency.lock_timeout)
+    if verdict is Verdict.RECLAIM and gate is None:
+        # A PENDING record whose owner crashed (another process used the database
+        # as its gate): adopting its token lets our final record replace it, and
+        # a racing reclaimer then loses at the unique key.
+        return _place(deps, request, order_id, now, claim._replace(token=existing.token))
+    if gate is not None:
+        _quietly(gate.finish, existing._replace(token=claim.token))
     return _answer(existing, verdict, deps)
 
 
