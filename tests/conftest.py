@@ -3,9 +3,11 @@ manual clock, wired the way the composition root wires the embedded default."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -21,6 +23,7 @@ from order_adapters.memory import (
 )
 from order_core import Dependencies, OrderPolicy, OrderService, RetryPolicy, SubmitOrder, Symbol
 from order_core.ports import AssetDetails
+from tests.services import need
 
 ALICE = UUID("00000000-0000-4000-8000-00000000a11c")
 BOB = UUID("00000000-0000-4000-8000-000000000b0b")
@@ -85,3 +88,27 @@ def build_world(policy: OrderPolicy | None = None) -> World:
 @pytest.fixture
 def world() -> World:
     return build_world()
+
+
+# -- SQL databases for the adapter tests ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this run's own, migrated to head; dropped afterwards."""
+    need("PostgreSQL")
+    # Imported here: the SQL extra is needed only by the tests that use it.
+    from tests.sql_databases import temporary_postgres_database  # noqa: PLC0415
+
+    with temporary_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head, copied by each test that needs a database."""
+    from order_adapters.sql import upgrade  # noqa: PLC0415  # as above
+
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path

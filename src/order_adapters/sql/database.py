@@ -1,0 +1,105 @@
+"""``SqlDatabase``: the engine and everything built on it, from a URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from order_adapters.sql.dialects import dialect_for
+from order_adapters.sql.idempotency import SqlIdempotencyStore
+from order_adapters.sql.outbox import SqlOutbox
+from order_adapters.sql.session import Session
+from order_adapters.sql.statements import Statements
+from order_adapters.sql.unit_of_work import SqlUnitOfWork
+
+__all__ = ["PoolSettings", "SqlDatabase"]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """Connection pool and timeouts. The defaults allow 25 connections, as the
+    seed's service does (002 §4.1)."""
+
+    pool_size: int = 10
+    max_overflow: int = 15
+    #: Seconds to wait for a free pooled connection before giving up.
+    pool_timeout: float = 5.0
+    #: Seconds to establish a new connection.
+    connect_timeout: float = 5.0
+    #: Seconds one statement may run (PostgreSQL) or wait for a lock (SQLite).
+    statement_timeout: float = 5.0
+
+
+class SqlDatabase:
+    """Units of work, the outbox relay's view and the idempotency store over one
+    PostgreSQL or SQLite database. Nothing connects until first used."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = dialect_for(engine)
+        self.statements = Statements.build(self.dialect)
+        self.outbox = SqlOutbox(engine, self.dialect, self.statements)
+        self.idempotency = SqlIdempotencyStore(engine, self.dialect, self.statements)
+
+    @classmethod
+    def from_url(cls, url: str, settings: PoolSettings | None = None) -> SqlDatabase:
+        """``postgresql+psycopg://user@host/db`` or ``sqlite:///path/to/file.db``."""
+        return cls(create_engine(url, settings or PoolSettings()))
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(Session(self.engine, self.dialect, self.statements))
+
+    __call__ = unit_of_work
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def create_engine(url: str, settings: PoolSettings) -> sa.Engine:
+    """An engine whose connections run in autocommit: the units of work send
+    BEGIN and COMMIT themselves, only when they write."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise ValueError(
+                f"use the psycopg 3 driver: postgresql+psycopg://..., not {parsed.drivername}"
+            )
+        engine = sa.create_engine(
+            parsed,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            connect_args={
+                "connect_timeout": max(1, round(settings.connect_timeout)),
+                "options": f"-c statement_timeout={round(settings.statement_timeout * 1000)}",
+            },
+        )
+        sa.event.listen(engine, "connect", _autocommit_postgres)
+        return engine
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(
+            parsed,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            connect_args={"timeout": settings.statement_timeout, "check_same_thread": False},
+        )
+        sa.event.listen(engine, "connect", _prepare_sqlite)
+        return engine
+    raise ValueError(
+        f"unsupported database URL {url!r}: use postgresql+psycopg://... or sqlite:///..."
+    )
+
+
+def _autocommit_postgres(connection: Any, _record: Any) -> None:
+    connection.autocommit = True
+
+
+def _prepare_sqlite(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # autocommit: BEGIN IMMEDIATE is sent explicitly
+    connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    connection.execute("PRAGMA synchronous=FULL")  # durable at commit, like the server
+    connection.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,303 @@
+"""What differs between PostgreSQL (psycopg 3) and SQLite: how values are stored,
+how SQL is compiled, how a batch of writes is committed, and what the driver's
+errors mean.
+
+Statements are SQLAlchemy Core constructs (schema-checked), compiled once per
+dialect, and run on the driver connection. Two reasons, both measured (see
+docs/decisions.md): SQLAlchemy's execution layer costs more per statement than
+a loopback round trip, and it defeats psycopg's pipeline mode, which sends a
+whole transaction in one round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from order_core.errors import (
+    ConcurrencyConflict,
+    DependencyUnavailable,
+    IdempotencyRecordExists,
+    OrderError,
+)
+
+__all__ = ["Dialect", "PostgresDialect", "SqliteDialect", "Sql", "Write", "dialect_for"]
+
+Params = Mapping[str, Any]
+
+
+class Sql:
+    """A compiled statement and the values of the literals it carries (a
+    constant status, an IN list), which go along with every execution."""
+
+    __slots__ = ("constants", "text")
+
+    def __init__(self, text: str, constants: dict[str, Any]) -> None:
+        self.text = text
+        self.constants = constants
+
+    def params(self, values: Params) -> dict[str, Any]:
+        return {**self.constants, **values} if self.constants else dict(values)
+
+
+def _compile(statement: sa.ClauseElement, dialect: sa.Dialect) -> Sql:
+    compiled = statement.compile(dialect=dialect)
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return Sql(str(compiled), constants)
+
+
+class Write:
+    """One statement of a unit of work's flush. ``conflict`` is the error to raise
+    when it changes no row (a versioned update that lost its race)."""
+
+    __slots__ = ("conflict", "params", "sql")
+
+    def __init__(self, sql: Sql, values: Params, conflict: OrderError | None = None) -> None:
+        self.sql = sql.text
+        self.params = sql.params(values)
+        self.conflict = conflict
+
+
+class Dialect(Protocol):
+    name: str
+
+    def compile(self, statement: sa.ClauseElement) -> Sql: ...
+
+    def money(self, value: Decimal | None) -> Any: ...
+
+    def money_from(self, raw: Any) -> Decimal | None: ...
+
+    def time(self, value: datetime | None) -> Any: ...
+
+    def time_from(self, raw: Any) -> datetime | None: ...
+
+    def uuid(self, value: UUID | None) -> Any: ...
+
+    def uuid_from(self, raw: Any) -> UUID | None: ...
+
+    def json(self, value: Any) -> Any: ...
+
+    def json_from(self, raw: Any) -> Any: ...
+
+    def many(self, values: Sequence[Any]) -> Any:
+        """A list parameter for :func:`any_of`."""
+        ...
+
+    def begin(self, connection: Any) -> None:
+        """Start a transaction that may write."""
+        ...
+
+    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
+        """Run ``writes`` in the open transaction, or in a new one that this call
+        commits when ``commit`` is set; raise ``conflict`` for a write that
+        changed nothing. On failure the transaction is rolled back."""
+        ...
+
+    def translate(self, error: Exception) -> OrderError | None:
+        """The library's error for a driver error, or None if it is a bug."""
+        ...
+
+
+def _naive_utc(value: datetime) -> datetime:
+    # TIMESTAMP columns (the seed's) hold UTC without a zone.
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the order service stores UTC instants")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class PostgresDialect:
+    """psycopg 3: native UUID, NUMERIC and JSONB; pipelined flushes."""
+
+    name = "postgresql"
+
+    def __init__(self) -> None:
+        # psycopg comes with the postgres extra: imported only when it is used.
+        from psycopg.types.json import Jsonb  # noqa: PLC0415
+
+        self._jsonb = Jsonb
+        self._sa_dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+    def compile(self, statement: sa.ClauseElement) -> Sql:
+        return _compile(statement, self._sa_dialect)
+
+    def money(self, value: Decimal | None) -> Any:
+        return value
+
+    def money_from(self, raw: Any) -> Decimal | None:
+        return raw  # type: ignore[no-any-return]  # NUMERIC(18, 8) arrives as an exact Decimal
+
+    def time(self, value: datetime | None) -> Any:
+        return None if value is None else _naive_utc(value)
+
+    def time_from(self, raw: Any) -> datetime | None:
+        return None if raw is None else raw.replace(tzinfo=UTC)
+
+    def uuid(self, value: UUID | None) -> Any:
+        return value
+
+    def uuid_from(self, raw: Any) -> UUID | None:
+        return raw  # type: ignore[no-any-return]
+
+    def json(self, value: Any) -> Any:
+        return None if value is None else self._jsonb(value)
+
+    def json_from(self, raw: Any) -> Any:
+        return raw  # psycopg loads JSONB itself
+
+    def many(self, values: Sequence[Any]) -> Any:
+        return list(values)
+
+    def begin(self, connection: Any) -> None:
+        connection.execute("BEGIN")
+
+    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
+        checked = [write for write in writes if write.conflict is not None]
+        try:
+            with connection.pipeline() as pipeline:
+                if commit:
+                    connection.execute("BEGIN")
+                cursors = [(write, connection.execute(write.sql, write.params)) for write in writes]
+                if checked:
+                    # A versioned update must be seen to have hit its row before
+                    # the commit is sent: one extra round trip, only then.
+                    pipeline.sync()
+                    for write, cursor in cursors:
+                        if write.conflict is not None and cursor.rowcount != 1:
+                            raise write.conflict
+                if commit:
+                    connection.execute("COMMIT")
+        except BaseException:
+            _rollback_quietly(connection)
+            raise
+
+    def translate(self, error: Exception) -> OrderError | None:
+        import psycopg  # noqa: PLC0415  # the postgres extra, as above
+        from psycopg import errors  # noqa: PLC0415
+
+        if isinstance(error, errors.UniqueViolation):
+            constraint = error.diag.constraint_name or ""
+            if constraint.startswith("order_idempotency"):
+                return IdempotencyRecordExists(_key_of(error.diag.message_detail))
+            if constraint.startswith("orders"):
+                return ConcurrencyConflict(_uuid_of(error.diag.message_detail), 0)
+            return None
+        if isinstance(error, psycopg.OperationalError | errors.QueryCanceled):
+            return DependencyUnavailable("database", _first_line(error))
+        if isinstance(error, psycopg.InterfaceError) and "closed" in str(error):
+            return DependencyUnavailable("database", _first_line(error))
+        return None
+
+
+class SqliteDialect:
+    """sqlite3: money as integers scaled by 10^8, UUIDs as 32 hex digits,
+    timestamps as fixed-width ISO text (ordered as text), JSON as text."""
+
+    name = "sqlite"
+    _SCALE = 8
+    _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's DateTime writes on SQLite
+
+    def __init__(self) -> None:
+        self._sa_dialect = sqlite.pysqlite.dialect(paramstyle="named")
+
+    def compile(self, statement: sa.ClauseElement) -> Sql:
+        return _compile(statement, self._sa_dialect)
+
+    def money(self, value: Decimal | None) -> Any:
+        return None if value is None else int(value.scaleb(self._SCALE))
+
+    def money_from(self, raw: Any) -> Decimal | None:
+        return None if raw is None else Decimal(raw).scaleb(-self._SCALE)
+
+    def time(self, value: datetime | None) -> Any:
+        return None if value is None else _naive_utc(value).strftime(self._TIME_FORMAT)
+
+    def time_from(self, raw: Any) -> datetime | None:
+        return None if raw is None else datetime.fromisoformat(raw).replace(tzinfo=UTC)
+
+    def uuid(self, value: UUID | None) -> Any:
+        return None if value is None else value.hex
+
+    def uuid_from(self, raw: Any) -> UUID | None:
+        return None if raw is None else UUID(hex=raw)
+
+    def json(self, value: Any) -> Any:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def json_from(self, raw: Any) -> Any:
+        return None if raw is None else json.loads(raw)
+
+    def many(self, values: Sequence[Any]) -> Any:
+        return json.dumps(list(values))  # read back with json_each()
+
+    def begin(self, connection: Any) -> None:
+        # IMMEDIATE takes the write lock now: two writers wait their turn (for up
+        # to the busy timeout) instead of failing on a lock upgrade later.
+        connection.execute("BEGIN IMMEDIATE")
+
+    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
+        try:
+            if commit:
+                self.begin(connection)
+            for write in writes:
+                cursor = connection.execute(write.sql, write.params)
+                if write.conflict is not None and cursor.rowcount != 1:
+                    raise write.conflict
+            if commit:
+                connection.execute("COMMIT")
+        except BaseException:
+            _rollback_quietly(connection)
+            raise
+
+    def translate(self, error: Exception) -> OrderError | None:
+        if isinstance(error, sqlite3.IntegrityError):
+            text = str(error)
+            if "UNIQUE constraint failed: order_idempotency" in text:
+                return IdempotencyRecordExists("")
+            if "UNIQUE constraint failed: orders.id" in text:
+                return ConcurrencyConflict(UUID(int=0), 0)
+            return None
+        if isinstance(error, sqlite3.OperationalError):
+            # "database is locked" (busy), "unable to open database file", I/O.
+            return DependencyUnavailable("database", _first_line(error))
+        return None
+
+
+def _rollback_quietly(connection: Any) -> None:
+    # Nothing was open, or the link is gone: either way the transaction is over.
+    with contextlib.suppress(Exception):
+        connection.execute("ROLLBACK")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _key_of(detail: str | None) -> str:
+    # "Key (idempotency_key)=(u:k) already exists."
+    if detail and "=(" in detail:
+        return detail.split("=(", 1)[1].rsplit(")", 1)[0]
+    return ""
+
+
+def _uuid_of(detail: str | None) -> UUID:
+    try:
+        return UUID(_key_of(detail))
+    except ValueError:
+        return UUID(int=0)
+
+
+def dialect_for(engine: sa.Engine) -> Dialect:
+    if engine.dialect.name == "postgresql":
+        return PostgresDialect()
+    if engine.dialect.name == "sqlite":
+        return SqliteDialect()
+    raise ValueError(f"unsupported database {engine.dialect.name!r}: use PostgreSQL or SQLite")

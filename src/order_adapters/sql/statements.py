@@ -1,0 +1,241 @@
+"""Every statement the SQL adapters run, built once per dialect from the schema.
+
+Bind parameters are named; values reach them converted by
+:mod:`order_adapters.sql.mapping`. List parameters (symbols, ids) are arrays on
+PostgreSQL and JSON arrays read with ``json_each`` on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from order_adapters.sql.dialects import Dialect, Sql
+from order_adapters.sql.schema import order_idempotency, order_outbox, orders
+
+__all__ = ["Statements"]
+
+_o, _i, _x = orders.c, order_idempotency.c, order_outbox.c
+_ORDER_FIELDS = list(orders.columns)
+_NEWEST_FIRST = (_o.created_at.desc(), _o.id.desc())
+_OLDEST_FIRST = (_o.created_at.asc(), _o.id.asc())
+# Literals, not parameters: the planner can then match the partial index.
+_OPEN: tuple[sa.ColumnElement[str], ...] = (
+    sa.literal_column("'PENDING'"),
+    sa.literal_column("'PROCESSING'"),
+)
+_PENDING: sa.ColumnElement[str] = sa.literal_column("'PENDING'")
+
+
+def _bind(name: str) -> sa.BindParameter[object]:
+    return sa.bindparam(name)
+
+
+def _any_of(
+    dialect: Dialect, column: sa.ColumnElement[object], name: str
+) -> sa.ColumnElement[bool]:
+    """``column`` is one of the list parameter ``name``."""
+    if dialect.name == "postgresql":
+        array = sa.bindparam(name, type_=postgresql.ARRAY(column.type))
+        return column == sa.any_(array)
+    values: sa.Select[Any] = sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam(name))
+    )
+    return column.in_(values.scalar_subquery())
+
+
+def _insert(dialect: Dialect, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT (both dialects can, each its own way)."""
+    if dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """The compiled SQL of one dialect."""
+
+    insert_order: Sql
+    update_order: Sql
+    order_by_id: Sql
+    orders_by_user: Sql
+    orders_by_user_and_status: Sql
+    orders_by_status: Sql
+    orders_by_status_and_symbols: Sql
+    history: Sql
+    history_with_status: Sql
+    orders_by_symbol: Sql
+    orders_by_symbol_and_status: Sql
+    orders_by_date_range: Sql
+    count_by_user: Sql
+    count_by_user_since: Sql
+    count_by_user_and_status: Sql
+    open_quantity: Sql
+    insert_outbox: Sql
+    unsent_outbox: Sql
+    mark_outbox_sent: Sql
+    record_by_key: Sql
+    delete_replaceable_record: Sql
+    insert_record: Sql
+    claim_record: Sql
+    reclaim_record: Sql
+    insert_record_if_absent: Sql
+    finish_record: Sql
+    release_record: Sql
+
+    @classmethod
+    def build(cls, dialect: Dialect) -> Statements:
+        c = dialect.compile
+        select_orders = sa.select(*_ORDER_FIELDS)
+        by_user = select_orders.where(_o.user_id == _bind("user_id"))
+        by_status = select_orders.where(_o.status == _bind("status")).order_by(*_OLDEST_FIRST)
+        by_symbol = select_orders.where(_o.symbol == _bind("symbol"))
+        count = sa.select(sa.func.count()).select_from(orders).where(_o.user_id == _bind("user_id"))
+        record_values = {column.name: _bind(column.name) for column in order_idempotency.columns}
+        claim = (
+            _insert(dialect, order_idempotency)
+            .values(record_values)
+            .on_conflict_do_update(
+                index_elements=[_i.idempotency_key],
+                set_=_excluded_except(dialect, "idempotency_key"),
+                where=_i.expires_at <= _bind("now"),
+            )
+            .returning(_i.owner_token)
+        )
+        unsent = (
+            sa.select(_x.id, _x.message_id, _x.event_type, _x.payload)
+            .where(_x.sent_at.is_(None))
+            .order_by(_x.id)
+            .limit(_bind("limit"))
+        )
+        if dialect.name == "postgresql":
+            # Several relays may run: each skips the rows another has locked.
+            unsent = unsent.with_for_update(skip_locked=True)
+        replaceable = sa.or_(
+            _i.expires_at <= _bind("now"),
+            sa.and_(_i.status == _PENDING, _i.owner_token == _bind("owner_token")),
+        )
+        return cls(
+            insert_order=c(
+                orders.insert().values({col.name: _bind(col.name) for col in _ORDER_FIELDS})
+            ),
+            update_order=c(
+                orders.update()
+                .where(_o.id == _bind("b_id"), _o.version == _bind("b_expected_version"))
+                .values(
+                    {
+                        col.name: _bind(col.name)
+                        for col in _ORDER_FIELDS
+                        if col.name not in ("id", "user_id", "created_at")
+                    }
+                )
+            ),
+            order_by_id=c(select_orders.where(_o.id == _bind("id"))),
+            orders_by_user=c(by_user.order_by(*_NEWEST_FIRST)),
+            orders_by_user_and_status=c(
+                by_user.where(_o.status == _bind("status")).order_by(*_NEWEST_FIRST)
+            ),
+            orders_by_status=c(by_status.limit(_bind("limit"))),
+            orders_by_status_and_symbols=c(
+                by_status.where(_any_of(dialect, _o.symbol, "symbols")).limit(_bind("limit"))
+            ),
+            history=c(
+                by_user.order_by(*_NEWEST_FIRST).limit(_bind("limit")).offset(_bind("offset"))
+            ),
+            history_with_status=c(
+                by_user.where(_o.status == _bind("status"))
+                .order_by(*_NEWEST_FIRST)
+                .limit(_bind("limit"))
+                .offset(_bind("offset"))
+            ),
+            orders_by_symbol=c(by_symbol.order_by(*_NEWEST_FIRST)),
+            orders_by_symbol_and_status=c(
+                by_symbol.where(_o.status == _bind("status")).order_by(*_NEWEST_FIRST)
+            ),
+            orders_by_date_range=c(
+                by_user.where(
+                    _o.created_at >= _bind("start"), _o.created_at < _bind("end")
+                ).order_by(*_NEWEST_FIRST)
+            ),
+            count_by_user=c(count),
+            count_by_user_since=c(count.where(_o.created_at >= _bind("since"))),
+            count_by_user_and_status=c(count.where(_o.status == _bind("status"))),
+            open_quantity=c(
+                sa.select(sa.func.coalesce(sa.func.sum(_o.quantity), sa.literal_column("0"))).where(
+                    _o.user_id == _bind("user_id"),
+                    _o.symbol == _bind("symbol"),
+                    _o.order_side == _bind("order_side"),
+                    _o.status.in_(_OPEN),
+                )
+            ),
+            insert_outbox=c(
+                order_outbox.insert().values(
+                    {col.name: _bind(col.name) for col in order_outbox.columns if col.name != "id"}
+                )
+            ),
+            unsent_outbox=c(unsent),
+            mark_outbox_sent=c(
+                order_outbox.update()
+                .where(_any_of(dialect, _x.id, "ids"))
+                .values(sent_at=_bind("sent_at"))
+            ),
+            record_by_key=c(
+                sa.select(*order_idempotency.columns).where(
+                    _i.idempotency_key == _bind("idempotency_key"), _i.expires_at > _bind("now")
+                )
+            ),
+            delete_replaceable_record=c(
+                order_idempotency.delete().where(
+                    _i.idempotency_key == _bind("idempotency_key"), replaceable
+                )
+            ),
+            insert_record=c(order_idempotency.insert().values(record_values)),
+            claim_record=c(claim),
+            reclaim_record=c(
+                order_idempotency.update()
+                .where(
+                    _i.idempotency_key == _bind("b_key"),
+                    sa.or_(
+                        _i.expires_at <= _bind("now"),
+                        sa.and_(_i.status == _PENDING, _i.owner_token == _bind("b_stale_token")),
+                    ),
+                )
+                .values({k: v for k, v in record_values.items() if k != "idempotency_key"})
+            ),
+            insert_record_if_absent=c(
+                _insert(dialect, order_idempotency).values(record_values).on_conflict_do_nothing()
+            ),
+            finish_record=c(
+                order_idempotency.update()
+                .where(
+                    _i.idempotency_key == _bind("b_key"),
+                    _i.owner_token == _bind("b_token"),
+                    _i.status == _PENDING,
+                )
+                .values(
+                    status=_bind("status"),
+                    order_id=_bind("order_id"),
+                    response_data=_bind("response_data"),
+                )
+            ),
+            release_record=c(
+                order_idempotency.delete().where(
+                    _i.idempotency_key == _bind("idempotency_key"),
+                    _i.owner_token == _bind("owner_token"),
+                    _i.status == _PENDING,
+                )
+            ),
+        )
+
+
+def _excluded_except(dialect: Dialect, *skipped: str) -> dict[str, sa.ColumnElement[object]]:
+    """``SET column = excluded.column`` for every column but ``skipped``."""
+    insert = _insert(dialect, order_idempotency)
+    return {
+        column.name: insert.excluded[column.name]
+        for column in order_idempotency.columns
+        if column.name not in skipped
+    }

@@ -1,0 +1,71 @@
+"""The SQL backends (SQLite and PostgreSQL) for the contract suites.
+
+Each test gets empty tables: a copy of a migrated SQLite file, or this run's own
+PostgreSQL database truncated. Idempotency records may name an order (a foreign
+key, as in 000 §4.2), so the order the shared test receipts point to exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+
+from order_adapters.sql import SqlDatabase
+from order_core.ports import IdempotencyStore
+from order_core.values import OrderStatus
+from tests.backends.store import Store
+from tests.contract.factories import T0, make_order, receipt
+from tests.sql_databases import empty_postgres, fresh_sqlite
+
+_REFERENCED = receipt().order_id
+
+
+def _with_referenced_order(database: SqlDatabase) -> SqlDatabase:
+    order = make_order(symbol="ZZZZ", at=T0 - timedelta(days=30), status=OrderStatus.EXECUTED)
+    order.id = _REFERENCED
+    order.user_id = order.user_id.__class__(int=0)
+    with database.unit_of_work() as uow:
+        uow.orders.add(order)
+        uow.commit()
+    return database
+
+
+@contextmanager
+def _opened(database: SqlDatabase) -> Iterator[SqlDatabase]:
+    try:
+        yield _with_referenced_order(database)
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def sqlite_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    template = request.getfixturevalue("sqlite_template")
+    directory = request.getfixturevalue("tmp_path")
+    with _opened(fresh_sqlite(template, directory)) as database:
+        yield Store(database, database.outbox, database.idempotency)
+
+
+@contextmanager
+def postgres_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    with _opened(empty_postgres(request.getfixturevalue("postgres_url"))) as database:
+        yield Store(database, database.outbox, database.idempotency)
+
+
+@contextmanager
+def sqlite_idempotency(request: pytest.FixtureRequest) -> Iterator[IdempotencyStore]:
+    with sqlite_store(request) as store:
+        yield store.idempotency
+
+
+@contextmanager
+def postgres_idempotency(request: pytest.FixtureRequest) -> Iterator[IdempotencyStore]:
+    with postgres_store(request) as store:
+        yield store.idempotency
+
+
+STORES = {"sqlite": sqlite_store, "postgres": postgres_store}
+IDEMPOTENCY_STORES = {"sqlite": sqlite_idempotency, "postgres": postgres_idempotency}
