@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -32,10 +33,11 @@ PRICES = {"AAPL": Decimal("150.00"), "MSFT": Decimal("400.00"), "TSLA": Decimal(
 
 @dataclass
 class World:
-    """Everything a use-case test needs, built on the real in-memory adapters."""
+    """Everything a use-case test needs: the in-memory adapters, or a SQL
+    database (``SqlDatabase``) as the system of record."""
 
     clock: ManualClock
-    database: InMemoryDatabase
+    database: Any
     market: InMemoryMarketData
     ledger: InMemoryLedger
     service: OrderService
@@ -58,9 +60,11 @@ class World:
         return self.service.get_details(order_id, user)
 
 
-def build_world(policy: OrderPolicy | None = None) -> World:
+def build_world(policy: OrderPolicy | None = None, *, database: Any = None) -> World:
+    """A world on ``database`` (an ``InMemoryDatabase`` when None); any
+    database with ``unit_of_work()`` and an ``outbox`` will do."""
     clock = ManualClock()
-    database = InMemoryDatabase()
+    database = InMemoryDatabase() if database is None else database
     market = InMemoryMarketData(clock)
     for name, price in PRICES.items():
         market.list_asset(AssetDetails(Symbol(name), f"{name} Inc.", "equity"), price)

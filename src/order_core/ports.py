@@ -35,6 +35,7 @@ __all__ = [
     "IdempotencyStore",
     "MarketData",
     "MessagePublisher",
+    "OrderActivity",
     "OrderPage",
     "OrderRepository",
     "Outbox",
@@ -208,6 +209,13 @@ class OrderPage(NamedTuple):
     total_count: int
 
 
+class OrderActivity(NamedTuple):
+    """A user's recent trading, as the risk rules see it."""
+
+    orders_since: int
+    open_quantity: Decimal
+
+
 class OrderRepository(Protocol):
     """The order table (002 §4.1). Lists are newest first (ties broken by id,
     so pages are stable) unless stated otherwise."""
@@ -262,6 +270,13 @@ class OrderRepository(Protocol):
     def open_quantity(self, user_id: UUID, symbol: Symbol, side: OrderSide) -> Decimal:
         """Total quantity of the user's PENDING and PROCESSING orders on one side
         of one symbol (what they have asked to buy or sell and may still)."""
+        ...
+
+    def activity(
+        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
+    ) -> OrderActivity:
+        """``count_by_user(since=since)`` and ``open_quantity(...)`` together: what
+        the risk rules read for every submission, in one query."""
         ...
 
 

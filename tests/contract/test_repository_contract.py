@@ -242,3 +242,16 @@ def test_open_quantity_follows_status_changes(book: dict[str, object]) -> None:
         uow.commit()
     with store.unit_of_work() as uow:  # type: ignore[attr-defined]
         assert uow.orders.open_quantity(USER_A, Symbol("AAPL"), OrderSide.BUY) == D("0.12345678")
+
+
+def test_activity_is_the_count_and_the_open_quantity_in_one(book: dict[str, object]) -> None:
+    store = book["store"]
+    since = T0 + timedelta(hours=1)
+    with store.unit_of_work() as uow:  # type: ignore[attr-defined]
+        for side in OrderSide:
+            for symbol in (Symbol("AAPL"), Symbol("MSFT")):
+                activity = uow.orders.activity(USER_A, symbol, side, since=since)
+                assert activity.orders_since == uow.orders.count_by_user(USER_A, since=since)
+                assert activity.open_quantity == uow.orders.open_quantity(USER_A, symbol, side)
+        none = uow.orders.activity(new_id(), Symbol("AAPL"), OrderSide.BUY, since=since)
+    assert (none.orders_since, none.open_quantity) == (0, 0)

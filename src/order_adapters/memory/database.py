@@ -28,7 +28,7 @@ from order_adapters.memory.rows import OrderRow, Table, order_from_row, order_to
 from order_core.errors import ConcurrencyConflict, IdempotencyRecordExists
 from order_core.events import OutboxMessage
 from order_core.order import Order
-from order_core.ports import OrderPage
+from order_core.ports import OrderActivity, OrderPage
 from order_core.rules.idempotency import IdempotencyRecord
 from order_core.values import OrderSide, OrderStatus, Symbol
 
@@ -413,6 +413,13 @@ class _Repository:
                 ),
                 _ZERO,
             )
+
+    def activity(
+        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
+    ) -> OrderActivity:
+        return OrderActivity(
+            self.count_by_user(user_id, since=since), self.open_quantity(user_id, symbol, side)
+        )
 
     def _newest_first(
         self,

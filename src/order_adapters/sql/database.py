@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -103,3 +103,10 @@ def _prepare_sqlite(connection: Any, _record: Any) -> None:
     connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     connection.execute("PRAGMA synchronous=FULL")  # durable at commit, like the server
     connection.execute("PRAGMA foreign_keys=ON")
+
+
+if TYPE_CHECKING:
+    from order_core.ports import IdempotencyStore, Outbox, UnitOfWorkFactory
+
+    def _implements(database: SqlDatabase) -> tuple[UnitOfWorkFactory, Outbox, IdempotencyStore]:
+        return database, database.outbox, database.idempotency

@@ -11,7 +11,7 @@ from order_adapters.sql.mapping import order_from_row, order_params
 from order_adapters.sql.session import Session
 from order_core.errors import ConcurrencyConflict
 from order_core.order import Order
-from order_core.ports import OrderPage
+from order_core.ports import OrderActivity, OrderPage
 from order_core.values import OrderSide, OrderStatus, Symbol
 
 __all__ = ["SqlOrderRepository"]
@@ -135,6 +135,23 @@ class SqlOrderRepository:
         )
         total = s.dialect.money_from(row[0])
         return total if total is not None else Decimal(0)
+
+    def activity(
+        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
+    ) -> OrderActivity:
+        s = self._session
+        d = s.dialect
+        row = s.fetch_one(
+            s.sql.activity,
+            {
+                "user_id": d.uuid(user_id),
+                "symbol": str(symbol),
+                "order_side": side.value,
+                "since": d.time(since),
+            },
+        )
+        total = d.money_from(row[1])
+        return OrderActivity(int(row[0]), total if total is not None else Decimal(0))
 
     def _count(self, user_id: UUID, status: OrderStatus | None) -> int:
         if status is None:

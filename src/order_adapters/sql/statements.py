@@ -74,6 +74,7 @@ class Statements:
     count_by_user_since: Sql
     count_by_user_and_status: Sql
     open_quantity: Sql
+    activity: Sql
     insert_outbox: Sql
     unsent_outbox: Sql
     mark_outbox_sent: Sql
@@ -118,6 +119,15 @@ class Statements:
             _i.expires_at <= _bind("now"),
             sa.and_(_i.status == _PENDING, _i.owner_token == _bind("owner_token")),
         )
+        open_quantity = sa.select(
+            sa.func.coalesce(sa.func.sum(_o.quantity), sa.literal_column("0"))
+        ).where(
+            _o.user_id == _bind("user_id"),
+            _o.symbol == _bind("symbol"),
+            _o.order_side == _bind("order_side"),
+            _o.status.in_(_OPEN),
+        )
+        count_since = count.where(_o.created_at >= _bind("since"))
         return cls(
             insert_order=c(
                 orders.insert().values({col.name: _bind(col.name) for col in _ORDER_FIELDS})
@@ -161,16 +171,11 @@ class Statements:
                 ).order_by(*_NEWEST_FIRST)
             ),
             count_by_user=c(count),
-            count_by_user_since=c(count.where(_o.created_at >= _bind("since"))),
+            count_by_user_since=c(count_since),
             count_by_user_and_status=c(count.where(_o.status == _bind("status"))),
-            open_quantity=c(
-                sa.select(sa.func.coalesce(sa.func.sum(_o.quantity), sa.literal_column("0"))).where(
-                    _o.user_id == _bind("user_id"),
-                    _o.symbol == _bind("symbol"),
-                    _o.order_side == _bind("order_side"),
-                    _o.status.in_(_OPEN),
-                )
-            ),
+            open_quantity=c(open_quantity),
+            # Both risk figures in one round trip.
+            activity=c(sa.select(count_since.scalar_subquery(), open_quantity.scalar_subquery())),
             insert_outbox=c(
                 order_outbox.insert().values(
                     {col.name: _bind(col.name) for col in order_outbox.columns if col.name != "id"}

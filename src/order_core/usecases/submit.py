@@ -267,6 +267,7 @@ def _accept(
     quantity = request.quantity.value
     position = deps.positions.get_position(user_id, symbol)
     check_sell_position(request, position.available)
+    activity = uow.orders.activity(user_id, symbol, request.side, since=_start_of_utc_day(now))
     price = estimated_price(
         request.order_type,
         limit=request.price.value if request.price else None,
@@ -276,14 +277,14 @@ def _accept(
     value = order_value(quantity, price)
     if request.side is OrderSide.BUY:
         available = deps.balances.get_balance(user_id).available
-        held = position.quantity + uow.orders.open_quantity(user_id, symbol, OrderSide.BUY)
+        held = position.quantity + activity.open_quantity
     else:
         available = held = quantity  # not consulted for SELL
     check_risk(
         request,
         policy.risk,
         order_value=value,
-        orders_today=uow.orders.count_by_user(user_id, since=_start_of_utc_day(now)),
+        orders_today=activity.orders_since,
         available_balance=available,
         position_after_open_buys=held,
     )

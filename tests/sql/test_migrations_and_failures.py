@@ -1,0 +1,116 @@
+"""Migrations reach the models' schema on a fresh database; a database that is
+down gives the library's typed error, never a driver traceback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from order_adapters.sql import PoolSettings, SqlDatabase, current_revision, head_revision, upgrade
+from order_adapters.sql.schema import metadata
+from order_core import DependencyUnavailable, OrderService, SubmitOrder
+from tests.conftest import ALICE, build_world
+from tests.services import closed_port
+from tests.sql_databases import temporary_postgres_database
+
+# Alembic cannot compare SQLite's expression indexes (it warns of an
+# "approximate signature"); that index is checked directly instead.
+_EXPRESSION_INDEXES = {"idx_orders_created_at"}
+
+
+def _differences(url: str) -> list[object]:
+    engine = sa.create_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+
+    def compared(obj: object, name: str | None, kind: str, *_: object) -> bool:
+        return not (sqlite and kind == "index" and name in _EXPRESSION_INDEXES)
+
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"include_object": compared, "compare_type": True}
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_sqlite_file_migrates_to_the_models(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    assert current_revision(url) is None
+    upgrade(url)
+    upgrade(url)  # already at head: nothing to do, no error
+    assert current_revision(url) == head_revision()
+    assert _differences(url) == []
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        columns = connection.exec_driver_sql("PRAGMA index_xinfo('idx_orders_created_at')").all()
+    engine.dispose()
+    assert [(row[2], row[3]) for row in columns if row[5]] == [("created_at", 1)]  # key, DESC
+
+
+def test_a_fresh_postgres_database_migrates_to_the_models(postgres_url: str) -> None:
+    with temporary_postgres_database() as url:  # migrated on creation
+        assert current_revision(url) == head_revision()
+        upgrade(url)
+        assert _differences(url) == []
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            column = connection.exec_driver_sql(
+                "SELECT numeric_precision, numeric_scale FROM information_schema.columns "
+                "WHERE table_name = 'orders' AND column_name = 'quantity'"
+            ).one()
+        engine.dispose()
+        assert tuple(column) == (18, 8)
+
+
+def _unreachable_service() -> tuple[OrderService, SqlDatabase]:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+    database = SqlDatabase.from_url(url, PoolSettings(connect_timeout=1, pool_timeout=1))
+    return build_world(database=database).service, database
+
+
+def test_a_database_that_is_down_is_dependency_unavailable() -> None:
+    service, database = _unreachable_service()
+    try:
+        with pytest.raises(DependencyUnavailable) as caught:
+            service.get_history(ALICE)
+        assert caught.value.code == "DEPENDENCY_UNAVAILABLE"
+        assert caught.value.dependency == "database"
+        with pytest.raises(DependencyUnavailable), database.outbox.claim(10):
+            pass
+        with pytest.raises(DependencyUnavailable):
+            database.idempotency.get("key", datetime.now(UTC))
+    finally:
+        database.dispose()
+
+
+def test_a_submission_while_the_database_is_down_holds_nothing() -> None:
+    service, database = _unreachable_service()
+    world_ledger = service.dependencies.balances
+    try:
+        with pytest.raises(DependencyUnavailable):
+            service.submit(SubmitOrder(ALICE, "AAPL", "MARKET", "BUY", "1"))
+        balance = world_ledger.get_balance(ALICE)
+        assert balance.reserved == 0
+    finally:
+        database.dispose()
+
+
+def test_an_exhausted_pool_is_dependency_unavailable(sql_database: SqlDatabase) -> None:
+    url = sql_database.engine.url.render_as_string(hide_password=False)
+    tiny = SqlDatabase.from_url(url, PoolSettings(pool_size=1, max_overflow=0, pool_timeout=0.2))
+    try:
+        with tiny.unit_of_work() as holding:
+            holding.orders.count_by_user(uuid4())  # takes the only connection
+            with pytest.raises(DependencyUnavailable) as caught, tiny.unit_of_work() as waiting:
+                waiting.orders.count_by_user(uuid4())
+        assert "pool" in caught.value.message
+    finally:
+        tiny.dispose()
