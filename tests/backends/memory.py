@@ -23,3 +23,13 @@ def memory_idempotency() -> Iterator[IdempotencyStore]:
 
 STORES = {"memory": memory_store}
 IDEMPOTENCY_STORES = {"memory": memory_idempotency}
+
+
+@contextmanager
+def memory_ledger() -> Iterator[object]:
+    from order_adapters.memory import InMemoryLedger  # noqa: PLC0415
+
+    yield InMemoryLedger()
+
+
+LEDGERS = {"memory": memory_ledger}

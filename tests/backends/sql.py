@@ -69,3 +69,32 @@ def postgres_idempotency(request: pytest.FixtureRequest) -> Iterator[Idempotency
 
 STORES = {"sqlite": sqlite_store, "postgres": postgres_store}
 IDEMPOTENCY_STORES = {"sqlite": sqlite_idempotency, "postgres": postgres_idempotency}
+
+
+@contextmanager
+def sqlite_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
+    from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
+
+    template = request.getfixturevalue("sqlite_template")
+    database = fresh_sqlite(template, request.getfixturevalue("tmp_path"))
+    try:
+        yield SqlLedger(database)
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def postgres_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
+    from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
+
+    database = empty_postgres(request.getfixturevalue("postgres_url"))
+    try:
+        from order_adapters.simulated.tables import sim_metadata  # noqa: PLC0415
+
+        sim_metadata.drop_all(database.engine)  # each test starts with no account
+        yield SqlLedger(database)
+    finally:
+        database.dispose()
+
+
+LEDGERS = {"sqlite": sqlite_ledger, "postgres": postgres_ledger}

@@ -25,10 +25,12 @@ from tests.backends.store import Store
 
 STORES: dict[str, Callable[..., AbstractContextManager[Store]]] = {}
 IDEMPOTENCY_STORES: dict[str, Callable[..., AbstractContextManager[IdempotencyStore]]] = {}
+LEDGERS: dict[str, Callable[..., AbstractContextManager[Any]]] = {}
 for _module in pkgutil.iter_modules(tests.backends.__path__):
     _backend = importlib.import_module(f"tests.backends.{_module.name}")
     STORES.update(getattr(_backend, "STORES", {}))
     IDEMPOTENCY_STORES.update(getattr(_backend, "IDEMPOTENCY_STORES", {}))
+    LEDGERS.update(getattr(_backend, "LEDGERS", {}))
 
 
 def _build(
@@ -46,4 +48,12 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
 @pytest.fixture(params=sorted(IDEMPOTENCY_STORES))
 def idempotency_store(request: pytest.FixtureRequest) -> Iterator[IdempotencyStore]:
     with _build(IDEMPOTENCY_STORES[request.param], request) as built:
+        yield built
+
+
+@pytest.fixture(params=sorted(LEDGERS))
+def ledger(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """An account/balance/position service (``accounts``, ``balances``,
+    ``positions``, ``open_account``, ``apply_execution``)."""
+    with _build(LEDGERS[request.param], request) as built:
         yield built

@@ -85,6 +85,9 @@ class InMemoryLedger:
                 key = (user_id.int, Symbol.parse(symbol).value)
                 self.quantities[key] = parse_decimal(quantity, field="quantity")
 
+    def has_account(self, user_id: UUID) -> bool:
+        return user_id.int in self.account_table
+
     def set_active(self, user_id: UUID, active: bool) -> None:
         with self.lock:
             self.account_table[user_id.int].status = AccountStatus(user_id=user_id, active=active)

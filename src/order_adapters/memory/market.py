@@ -53,9 +53,13 @@ class InMemoryMarketData:
             else:
                 self._closed |= targets
 
-    def assets(self) -> list[AssetDetails]:
+    def assets(self) -> list[tuple[AssetDetails, Quote, bool]]:
+        """Every listed asset with its current quote and whether its market is open."""
         with self._lock:
-            return sorted(self._assets.values(), key=lambda asset: asset.symbol.value)
+            return [
+                (asset, self._quotes[symbol], symbol not in self._closed)
+                for symbol, asset in sorted(self._assets.items())
+            ]
 
     # -- MarketData -------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 from order_adapters.memory.broker import InProcessBroker
-from order_adapters.memory.ledger import InMemoryLedger
 from order_core.events import OrderExecuted, OrderSubmitted, OutboxMessage
 from order_core.ports import Outbox
 from order_core.service import OrderService
@@ -12,13 +14,20 @@ from order_core.usecases.relay import relay_outbox
 __all__ = ["InProcessRuntime"]
 
 PROCESSING_QUEUE = "orders.processing"
+
+
+class _PositionKeeper(Protocol):
+    def apply_execution(self, event: OrderExecuted) -> None: ...
+
+
 POSITIONS_QUEUE = "positions.updates"
 
 
 class InProcessRuntime:
     """Relays committed outbox messages to an :class:`InProcessBroker` whose
-    consumers are the order processor and, when the ledger is simulated, the
-    position keeper. :meth:`pump` runs everything that is ready."""
+    consumers are the order processor and, when positions are simulated, the
+    position keeper (anything with ``apply_execution(OrderExecuted)``, such as
+    the simulated ledgers). :meth:`pump` runs everything that is ready."""
 
     def __init__(
         self,
@@ -26,7 +35,7 @@ class InProcessRuntime:
         outbox: Outbox,
         broker: InProcessBroker,
         *,
-        position_keeper: InMemoryLedger | None = None,
+        position_keeper: _PositionKeeper | None = None,
         batch_size: int = 500,
     ) -> None:
         self.service = service
@@ -35,11 +44,11 @@ class InProcessRuntime:
         self._batch_size = batch_size
         broker.subscribe(PROCESSING_QUEUE, [OrderSubmitted], service.handle_message)
         if position_keeper is not None:
-            keeper = position_keeper
+            apply_execution: Callable[[OrderExecuted], None] = position_keeper.apply_execution
 
             def apply(message: OutboxMessage, _retries: int) -> None:
                 assert isinstance(message.event, OrderExecuted)
-                keeper.apply_execution(message.event)
+                apply_execution(message.event)
 
             broker.subscribe(POSITIONS_QUEUE, [OrderExecuted], apply)
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from order_adapters.sql.dialects import Dialect, Sql
 from order_adapters.sql.schema import order_idempotency, order_outbox, orders
 
-__all__ = ["Statements"]
+__all__ = ["Statements", "dialect_insert"]
 
 _o, _i, _x = orders.c, order_idempotency.c, order_outbox.c
 _ORDER_FIELDS = list(orders.columns)
@@ -47,7 +47,7 @@ def _any_of(
     return column.in_(values.scalar_subquery())
 
 
-def _insert(dialect: Dialect, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(dialect: Dialect, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT (both dialects can, each its own way)."""
     if dialect.name == "postgresql":
         return postgresql.insert(table)
@@ -97,7 +97,7 @@ class Statements:
         count = sa.select(sa.func.count()).select_from(orders).where(_o.user_id == _bind("user_id"))
         record_values = {column.name: _bind(column.name) for column in order_idempotency.columns}
         claim = (
-            _insert(dialect, order_idempotency)
+            dialect_insert(dialect, order_idempotency)
             .values(record_values)
             .on_conflict_do_update(
                 index_elements=[_i.idempotency_key],
@@ -211,7 +211,9 @@ class Statements:
                 .values({k: v for k, v in record_values.items() if k != "idempotency_key"})
             ),
             insert_record_if_absent=c(
-                _insert(dialect, order_idempotency).values(record_values).on_conflict_do_nothing()
+                dialect_insert(dialect, order_idempotency)
+                .values(record_values)
+                .on_conflict_do_nothing()
             ),
             finish_record=c(
                 order_idempotency.update()
@@ -238,7 +240,7 @@ class Statements:
 
 def _excluded_except(dialect: Dialect, *skipped: str) -> dict[str, sa.ColumnElement[object]]:
     """``SET column = excluded.column`` for every column but ``skipped``."""
-    insert = _insert(dialect, order_idempotency)
+    insert = dialect_insert(dialect, order_idempotency)
     return {
         column.name: insert.excluded[column.name]
         for column in order_idempotency.columns

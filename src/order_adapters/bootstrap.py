@@ -1,0 +1,329 @@
+"""The composition root: settings in, a wired order service out.
+
+Every entry point (the ``orders`` CLI, servers, workers, a host application)
+builds its service here, so wiring happens in exactly one place. Adapters are
+chosen by URL scheme (DESIGN §2); an unknown scheme, or an adapter whose extra
+is not installed, raises :class:`~order_adapters.settings.SettingsError` naming
+the fix. Nothing connects until :func:`bootstrap` is called.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Protocol
+
+from order_adapters.gates import DatabaseFallbackGate
+from order_adapters.memory import (
+    InMemoryDatabase,
+    InMemoryLedger,
+    InMemoryMarketData,
+    InProcessBroker,
+    InProcessRuntime,
+    RandomIds,
+    SystemClock,
+)
+from order_adapters.settings import DEMO_USER, Settings, SettingsError
+from order_adapters.simulated.listing import (
+    DEFAULT_LISTING,
+    Listing,
+    PricesFileError,
+    read_prices_file,
+)
+from order_core import Dependencies, OrderPolicy, OrderService, __version__
+from order_core.events import OrderExecuted
+from order_core.policy import IdempotencyPolicy
+from order_core.ports import (
+    Accounts,
+    AssetDetails,
+    Balances,
+    Clock,
+    IdempotencyStore,
+    IdGenerator,
+    MarketData,
+    Outbox,
+    Positions,
+    UnitOfWorkFactory,
+)
+from order_core.values import Symbol
+
+__all__ = ["DEMO_CASH", "DEMO_POSITIONS", "OrderRuntime", "bootstrap", "redacted", "versions"]
+
+DEMO_CASH = "100000"
+DEMO_POSITIONS = {"AAPL": "50", "MSFT": "20", "NVDA": "40", "TSLA": "10"}
+
+
+class _Ledger(Protocol):
+    """What the composition root needs of a simulated ledger."""
+
+    @property
+    def accounts(self) -> Accounts: ...
+
+    @property
+    def balances(self) -> Balances: ...
+
+    @property
+    def positions(self) -> Positions: ...
+
+    def apply_execution(self, event: OrderExecuted) -> None: ...
+
+
+class _Database(Protocol):
+    def unit_of_work(self) -> Any: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+
+@dataclass
+class OrderRuntime:
+    """A wired service and what came with it. Call :meth:`pump` after an
+    operation to process what it put in the outbox (``memory://`` broker), and
+    :meth:`close` at the end."""
+
+    settings: Settings
+    service: OrderService
+    database: Any
+    market: Any
+    ledger: Any
+    broker: InProcessBroker
+    processor: InProcessRuntime
+    wiring: dict[str, str]
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def pump(self) -> int:
+        """Relay and process everything ready; how many deliveries were made."""
+        return self.processor.pump()
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+
+    def __enter__(self) -> OrderRuntime:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+) -> OrderRuntime:
+    """Build the service ``settings`` describe (``Settings.from_env()`` if None)."""
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    ids = ids or RandomIds()
+    closers: list[Callable[[], None]] = []
+    wiring: dict[str, str] = {}
+    try:
+        database, market, ledger = _system_of_record(settings, clock, wiring, closers)
+        gate = _idempotency_gate(settings, wiring, closers)
+        policy = OrderPolicy(idempotency=IdempotencyPolicy(key_ttl=settings.idempotency_ttl))
+        service = OrderService(
+            Dependencies(
+                unit_of_work=_uow_factory(database),
+                market_data=market,
+                accounts=ledger.accounts,
+                balances=ledger.balances,
+                positions=ledger.positions,
+                clock=clock,
+                ids=ids,
+                policy=policy,
+                idempotency_gate=gate,
+            )
+        )
+        broker, processor = _broker(
+            settings, service, database=database, ledger=ledger, clock=clock, wiring=wiring
+        )
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+    return OrderRuntime(
+        settings, service, database, market, ledger, broker, processor, wiring, closers
+    )
+
+
+def _uow_factory(database: _Database) -> UnitOfWorkFactory:
+    factory: UnitOfWorkFactory = database.unit_of_work
+    return factory
+
+
+def _system_of_record(
+    settings: Settings, clock: Clock, wiring: dict[str, str], closers: list[Callable[[], None]]
+) -> tuple[_Database, MarketData, _Ledger]:
+    url = settings.resolved_database_url
+    if settings.market_data_url != "simulated":
+        raise SettingsError(
+            f"{settings.market_data_url!r} is not available in this version: only "
+            "'simulated' market data, accounts and balances are built in",
+            setting="market_data_url",
+        )
+    listing = _listing(settings)
+    if url.startswith("memory://"):
+        database = InMemoryDatabase()
+        memory_market = InMemoryMarketData(clock)
+        for symbol, (name, category, price) in listing.items():
+            memory_market.list_asset(AssetDetails(Symbol(symbol), name, category), price)
+        memory_ledger = InMemoryLedger()
+        memory_ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS)
+        wiring.update(
+            database="in memory (nothing is kept after exit)", market="simulated, in memory"
+        )
+        return database, memory_market, memory_ledger
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise SettingsError(
+            f"{redacted(url)!r} is not supported: use sqlite:///path/to/orders.db, "
+            "postgresql+psycopg://user@host/db or memory://",
+            setting="database_url",
+        )
+    sql = _import_sql(url)
+    if url.startswith("sqlite:///") and settings.database_url is None:
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+    if settings.migrates_automatically:
+        sql.upgrade(url)
+    else:
+        _require_migrated(sql, url)
+    database = sql.SqlDatabase.from_url(
+        url,
+        sql.PoolSettings(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            connect_timeout=settings.db_connect_timeout,
+            statement_timeout=settings.db_statement_timeout,
+        ),
+    )
+    closers.append(database.dispose)
+    from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
+    from order_adapters.simulated.market import SimulatedMarket  # noqa: PLC0415
+
+    market = SimulatedMarket(database, clock)
+    if market.is_empty():
+        market.list_assets(listing)
+    ledger = SqlLedger(database)
+    if not ledger.has_account(DEMO_USER):
+        ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS)
+    wiring.update(database=redacted(url), market="simulated, kept in the database")
+    return database, market, ledger
+
+
+def _import_sql(url: str) -> Any:
+    extra = "postgres" if url.startswith("postgresql") else "sql"
+    try:
+        from order_adapters import sql  # noqa: PLC0415
+
+        if extra == "postgres":
+            import psycopg  # noqa: F401, PLC0415
+    except ImportError as error:
+        raise SettingsError(
+            f"{url.split(':', 1)[0]} needs the {extra!r} extra: "
+            f"pip install 'order-service[{extra}]' ({error})",
+            setting="database_url",
+        ) from error
+    return sql
+
+
+def _require_migrated(sql: Any, url: str) -> None:
+    current = sql.current_revision(url)
+    if current != sql.head_revision():
+        raise SettingsError(
+            f"the database at {redacted(url)} is at schema revision {current or 'none'}, "
+            f"not {sql.head_revision()}: run `orders db upgrade` (or set ORDERS_AUTO_MIGRATE=true)"
+        )
+
+
+def _listing(settings: Settings) -> Listing:
+    if settings.prices_file is None:
+        return DEFAULT_LISTING
+    try:
+        return read_prices_file(settings.prices_file)
+    except PricesFileError as error:
+        raise SettingsError(str(error), setting="prices_file") from error
+
+
+def _idempotency_gate(
+    settings: Settings, wiring: dict[str, str], closers: list[Callable[[], None]]
+) -> IdempotencyStore | None:
+    if settings.redis_url is None:
+        wiring["idempotency"] = "database records"
+        return None
+    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            f"{redacted(settings.redis_url)!r} is not a Redis URL: use redis://host:6379/0",
+            setting="redis_url",
+        )
+    try:
+        from order_adapters.redis import RedisIdempotencyStore  # noqa: PLC0415
+    except ImportError as error:
+        raise SettingsError(
+            f"needs the 'redis' extra: pip install 'order-service[redis]' ({error})",
+            setting="redis_url",
+        ) from error
+    store = RedisIdempotencyStore.from_url(
+        settings.redis_url,
+        prefix=settings.redis_prefix,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        max_connections=settings.redis_pool_size,
+    )
+    closers.append(store.close)
+    fallback = (
+        " (falls back on the database while Redis is down)" if settings.redis_fallback else ""
+    )
+    wiring["idempotency"] = (
+        f"Redis at {redacted(settings.redis_url)} in front of the database{fallback}"
+    )
+    return DatabaseFallbackGate(store) if settings.redis_fallback else store
+
+
+def _broker(
+    settings: Settings,
+    service: OrderService,
+    *,
+    database: _Database,
+    ledger: _Ledger,
+    clock: Clock,
+    wiring: dict[str, str],
+) -> tuple[InProcessBroker, InProcessRuntime]:
+    if not settings.broker_url.startswith("memory://"):
+        raise SettingsError(
+            f"{settings.broker_url!r} is not available in this version: use memory:// "
+            "(orders are processed in-process right after they are stored)",
+            setting="broker_url",
+        )
+    broker = InProcessBroker(clock)
+    processor = InProcessRuntime(service, database.outbox, broker, position_keeper=ledger)
+    wiring["broker"] = "memory:// (processed in-process after each commit)"
+    return broker, processor
+
+
+def redacted(url: str) -> str:
+    """The URL without its password."""
+    try:
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a SQLAlchemy URL (redis://): strip by hand
+        head, _, tail = url.partition("@")
+        if tail and ":" in head.split("//", 1)[-1]:
+            scheme, _, credentials = head.partition("//")
+            return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+        return url
+
+
+def versions() -> dict[str, str]:
+    """Versions worth reporting (``orders info``)."""
+    found = {"order-service": __version__, "python": platform.python_version()}
+    for distribution in ("sqlalchemy", "alembic", "psycopg", "redis", "click"):
+        try:
+            found[distribution] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
