@@ -1,9 +1,160 @@
-"""Entry point of the ``orders`` command (filled in by the CLI work)."""
+"""The ``orders`` command: submit and follow test orders.
+
+Settings come from ``ORDERS_*`` environment variables; the global options
+override them (flag > environment > default). Nothing is opened until a
+command needs it, so ``orders --help`` works anywhere.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from order_adapters.bootstrap import OrderRuntime, bootstrap
+from order_adapters.settings import DEMO_USER, Settings, SettingsError, default_data_dir
+from order_cli.errors import EXIT_USAGE, report, settings_sentence
+from order_cli.output import Printer
+
+__all__ = ["CliState", "cli", "json_option", "main", "runs", "user_option"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class CliState:
+    """What the global options chose; builds the runtime on first use."""
+
+    def __init__(self, overrides: dict[str, Any], debug: bool) -> None:
+        self.overrides = overrides
+        self.debug = debug
+        self._runtime: OrderRuntime | None = None
+
+    def settings(self) -> Settings:
+        return Settings.from_env().with_overrides(**self.overrides)
+
+    def runtime(self) -> OrderRuntime:
+        if self._runtime is None:
+            self._runtime = bootstrap(self.settings())
+        return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+
+def runs(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn the library's errors into an exit code and a message (see
+    :mod:`order_cli.errors`); ``--debug`` shows the traceback instead."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        context = click.get_current_context()
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            state = context.find_object(CliState)
+            if state is not None and state.debug:
+                raise
+            code = report(error, as_json=bool(context.params.get("as_json")))
+            context.exit(code)
+
+    return run
+
+
+def json_option(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document (the seed's field names)."
+    )(command)
+
+
+def user_option(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    return click.option(
+        "--user",
+        "user",
+        default=str(DEMO_USER),
+        show_default="the demo user",
+        metavar="UUID",
+        help="Whose orders.",
+    )(command)
+
+
+def printer(as_json: bool) -> Printer:
+    return Printer(as_json)
+
+
+def state() -> CliState:
+    found = click.get_current_context().find_object(CliState)
+    if found is None:  # a command invoked outside the `orders` group
+        raise RuntimeError("orders commands run under the `orders` group")
+    return found
+
+
+_HELP = f"""Submit and follow test orders.
+
+With no configuration, orders live in a SQLite file in {default_data_dir()}
+(ORDERS_DATA_DIR), are processed right after they are stored, and trade against
+a simulated market and a demo account. `orders info` shows the wiring.
+"""
+
+
+@click.group(help=_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="sqlite:///path, postgresql+psycopg://... or memory:// [env ORDERS_DATABASE_URL]",
+)
+@click.option("--broker-url", metavar="URL", help="memory:// [env ORDERS_BROKER_URL]")
+@click.option("--redis-url", metavar="URL", help="redis://host:6379/0 [env ORDERS_REDIS_URL]")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the embedded default keeps its files [env ORDERS_DATA_DIR]",
+)
+@click.option(
+    "--prices-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON starting prices instead of the built-in ones [env ORDERS_PRICES_FILE]",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="order-service", prog_name="orders")
+@click.pass_context
+def cli(
+    context: click.Context,
+    *,
+    database_url: str | None,
+    broker_url: str | None,
+    redis_url: str | None,
+    data_dir: Path | None,
+    prices_file: Path | None,
+    debug: bool,
+) -> None:
+    overrides = {
+        "database_url": database_url,
+        "broker_url": broker_url,
+        "redis_url": redis_url,
+        "data_dir": data_dir,
+        "prices_file": prices_file,
+    }
+    cli_state = CliState(overrides, debug)
+    context.obj = cli_state
+    context.call_on_close(cli_state.close)
 
 
 def main() -> None:
-    sys.exit("orders: the command line is not built yet")
+    """The ``orders`` executable."""
+    # Registered here so importing this module stays cheap and side-effect free.
+    from order_cli import admin, load, market, orders  # noqa: F401, PLC0415
+
+    try:
+        cli.main(prog_name="orders")
+    except SettingsError as error:  # raised while reading settings, before a command ran
+        click.echo(settings_sentence(error), err=True)
+        sys.exit(EXIT_USAGE)

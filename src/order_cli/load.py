@@ -1,0 +1,195 @@
+"""``orders load``: submit random test orders and report how it went."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from order_adapters.bootstrap import OrderRuntime
+from order_cli.main import cli, json_option, printer, runs, state
+from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
+
+__all__: list[str] = []
+
+LOAD_CASH = "10000000"
+LOAD_HOLDING = "100000"
+_CENT = Decimal("0.01")
+
+
+@cli.command()
+@click.option("--count", required=True, type=click.IntRange(min=1), help="How many orders.")
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Submitting threads.",
+)
+@click.option("--seed", type=int, help="Repeat a run's order mix exactly.")
+@click.option(
+    "--users",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Load-test accounts the orders are spread over (created with ample cash).",
+)
+@json_option
+@runs
+def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bool) -> None:
+    """Submit COUNT random test orders, then report throughput, latency and
+    how every order ended (market, limit and stop orders, both sides)."""
+    runtime = state().runtime()
+    chooser = random.Random(seed)
+    accounts = _accounts(runtime, users, seed)
+    commands = _orders(runtime, chooser, accounts, count)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    order_ids: list[uuid.UUID] = []
+    lock = threading.Lock()
+
+    def submit(command: SubmitOrder) -> None:
+        began = time.perf_counter()
+        try:
+            receipt = runtime.service.submit(command)
+        except OrderError as refused:
+            with lock:
+                outcomes[f"rejected: {refused.code}"] += 1
+        else:
+            with lock:
+                latencies.append(time.perf_counter() - began)
+                order_ids.append(receipt.order_id)
+        runtime.pump()
+
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("submitting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("orders", total=count)
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for _ in pool.map(submit, commands):
+                progress.advance(task)
+    runtime.pump()
+    elapsed = time.perf_counter() - started
+    for order_id, owner in _owners(runtime, order_ids, accounts):
+        outcomes[str(runtime.service.get_status(order_id, owner).status)] += 1
+    _report(
+        as_json=as_json,
+        count=count,
+        concurrency=concurrency,
+        elapsed=elapsed,
+        latencies=latencies,
+        outcomes=outcomes,
+    )
+
+
+def _accounts(runtime: OrderRuntime, users: int, seed: int | None) -> list[uuid.UUID]:
+    """The load-test accounts (the same for the same seed), opened when new."""
+    namespace = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")
+    accounts = [uuid.uuid5(namespace, f"orders-load-{seed}-{n}") for n in range(users)]
+    holdings = {asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()}
+    for account in accounts:
+        if not runtime.ledger.has_account(account):
+            runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings)
+    return accounts
+
+
+def _orders(
+    runtime: OrderRuntime, chooser: random.Random, accounts: list[uuid.UUID], count: int
+) -> list[SubmitOrder]:
+    """Random orders near the current prices: half market, the rest limit and stop."""
+    quotes = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
+    symbols = sorted(quotes)
+    run = uuid.uuid4().hex[:8]  # keys of their own: a repeated seed is a new run, not a replay
+    made = []
+    for n in range(count):
+        symbol = chooser.choice(symbols)
+        market = quotes[symbol]
+        side = chooser.choice(["BUY", "SELL"])
+        kind = chooser.choices(["MARKET", "LIMIT", "STOP_LOSS", "STOP_LIMIT"], [5, 3, 1, 1])[0]
+        near = (market * Decimal(1 + chooser.uniform(-0.03, 0.03))).quantize(_CENT)
+        made.append(
+            SubmitOrder(
+                user_id=chooser.choice(accounts),
+                symbol=Symbol(symbol),
+                order_type=kind,
+                order_side=side,
+                quantity=str(chooser.randint(1, 10)),
+                price=near if kind in ("LIMIT", "STOP_LIMIT") else None,
+                stop_price=near if kind in ("STOP_LOSS", "STOP_LIMIT") else None,
+                idempotency_key=f"load-{run}-{n}",
+            )
+        )
+    return made
+
+
+def _owners(
+    runtime: OrderRuntime, order_ids: list[uuid.UUID], accounts: list[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    with runtime.service.dependencies.unit_of_work() as uow:
+        found = []
+        for order_id in order_ids:
+            order = uow.orders.get(order_id)
+            if order is not None and order.user_id in accounts:
+                found.append((order_id, order.user_id))
+        return found
+
+
+def _report(
+    *,
+    as_json: bool,
+    count: int,
+    concurrency: int,
+    elapsed: float,
+    latencies: list[float],
+    outcomes: Counter[str],
+) -> None:
+    def quantile(q: float) -> float:
+        if not latencies:
+            return 0.0
+        ordered = sorted(latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    unfinished = outcomes.get(str(OrderStatus.PROCESSING), 0)
+    document = {
+        "orders": count,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 3),
+        "orders_per_second": round(count / elapsed, 1),
+        "latency_ms": {
+            "p50": round(quantile(0.50), 2),
+            "p95": round(quantile(0.95), 2),
+            "p99": round(quantile(0.99), 2),
+            "mean": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0.0,
+        },
+        "outcomes": dict(sorted(outcomes.items())),
+        "unfinished": unfinished,
+    }
+    out = printer(as_json)
+    if as_json:
+        out.json(document)
+        return
+    out.line(
+        f"{count} orders in {elapsed:.2f} s: {count / elapsed:,.1f} orders/s "
+        f"with {concurrency} thread(s)"
+    )
+    out.line(
+        f"submit latency: p50 {quantile(0.5):.2f} ms, p95 {quantile(0.95):.2f} ms, "
+        f"p99 {quantile(0.99):.2f} ms"
+    )
+    out.rows("How they ended", ["outcome", "orders"], sorted(outcomes.items()))
+    if unfinished:
+        out.line(f"{unfinished} order(s) are still PROCESSING")

@@ -1,0 +1,151 @@
+"""The simulated market: list prices, move one, open and close markets."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import click
+
+from order_adapters.bootstrap import OrderRuntime
+from order_cli.main import cli, json_option, printer, runs, state
+from order_cli.orders import NUMBER
+from order_core import Symbol
+from order_core.results import OrderDetails
+
+__all__: list[str] = []
+
+
+@cli.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+@runs
+def market(context: click.Context, as_json: bool) -> None:
+    """List the simulated market's prices (or change them: see the commands)."""
+    if context.invoked_subcommand is not None:
+        return
+    assets = state().runtime().market.assets()
+    out = printer(as_json)
+    rows = [
+        {
+            "symbol": asset.symbol,
+            "name": asset.name,
+            "price": quote.price,
+            "market_open": is_open,
+            "updated_at": quote.timestamp,
+        }
+        for asset, quote, is_open in assets
+    ]
+    if as_json:
+        out.json({"assets": rows})
+    else:
+        out.rows(
+            "Simulated market",
+            ["symbol", "name", "price", "open", "updated (UTC)"],
+            (
+                [
+                    r["symbol"],
+                    r["name"],
+                    r["price"],
+                    "yes" if r["market_open"] else "closed",
+                    f"{r['updated_at']:%Y-%m-%d %H:%M:%S}",
+                ]
+                for r in rows
+            ),
+        )
+
+
+@market.command(name="set")
+@click.argument("symbol")
+@click.argument("price", type=NUMBER)
+@json_option
+@runs
+def set_price(symbol: str, price: str, as_json: bool) -> None:
+    """Move SYMBOL's price; resting orders it makes executable execute."""
+    runtime = state().runtime()
+    wanted = Symbol.parse(symbol)
+    try:
+        quote = runtime.market.set_price(wanted, price)
+    except KeyError:
+        raise click.BadParameter(
+            f"{wanted} is not listed (see `orders market`)", param_hint="SYMBOL"
+        ) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="PRICE") from None
+    report = runtime.service.sweep([wanted])
+    runtime.pump()
+    executed = _executed(runtime, report.executed)
+    out = printer(as_json)
+    if as_json:
+        out.json(
+            {
+                "symbol": wanted,
+                "price": quote.price,
+                "executed": executed,
+                "failed": list(report.failed),
+            }
+        )
+        return
+    out.line(f"{wanted} is now {quote.price.normalize():f}")
+    if not executed:
+        out.line("No resting order became executable.")
+        return
+    out.rows(
+        f"Executed ({len(executed)})",
+        ["order_id", "user_id", "side", "type", "quantity", "execution_price"],
+        (
+            [
+                e["order_id"],
+                e["user_id"],
+                e["order_side"],
+                e["order_type"],
+                e["quantity"],
+                e["execution_price"],
+            ]
+            for e in executed
+        ),
+    )
+
+
+def _executed(runtime: OrderRuntime, order_ids: tuple[UUID, ...]) -> list[dict[str, object]]:
+    """What the sweep executed, as the seed's fields."""
+    found = []
+    with runtime.service.dependencies.unit_of_work() as uow:
+        for order_id in order_ids:
+            order = uow.orders.get(order_id)
+            if order is not None:
+                details = OrderDetails.of(order)
+                found.append(
+                    {
+                        "order_id": details.order_id,
+                        "user_id": details.user_id,
+                        "order_side": details.order_side,
+                        "order_type": details.order_type,
+                        "quantity": details.quantity,
+                        "execution_price": details.execution_price,
+                    }
+                )
+    return found
+
+
+@market.command(name="close")
+@click.argument("symbol", required=False)
+@runs
+def close_market(symbol: str | None) -> None:
+    """Close SYMBOL's market (or every market): orders wait, new ones are refused."""
+    state().runtime().market.set_market_open(False, symbol)
+    click.echo(f"Closed {'every market' if symbol is None else Symbol.parse(symbol)}.")
+
+
+@market.command(name="open")
+@click.argument("symbol", required=False)
+@runs
+def open_market(symbol: str | None) -> None:
+    """Open SYMBOL's market (or every market) and execute what now can."""
+    runtime = state().runtime()
+    runtime.market.set_market_open(True, symbol)
+    report = runtime.service.sweep(None if symbol is None else [Symbol.parse(symbol)])
+    runtime.pump()
+    click.echo(
+        f"Opened {'every market' if symbol is None else Symbol.parse(symbol)}; "
+        f"{len(report.executed)} resting order(s) executed."
+    )

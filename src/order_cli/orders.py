@@ -1,0 +1,164 @@
+"""Commands on orders: submit, show, status, cancel, history."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import click
+
+from order_cli.main import cli, json_option, printer, runs, state, user_option
+from order_core import OrderStatus, SubmitOrder
+from order_core.decimals import format_decimal
+
+__all__: list[str] = []
+
+
+class _Number(click.ParamType):  # type: ignore[type-arg]
+    """A decimal number, kept as text so the service judges it exactly (and
+    names the option when it refuses it)."""
+
+    name = "NUMBER"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = str(value).strip()
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return text
+
+
+NUMBER = _Number()
+SIDES = click.Choice(["buy", "sell"], case_sensitive=False)
+TYPES = click.Choice(["market", "limit", "stop_loss", "stop_limit"], case_sensitive=False)
+STATUSES = click.Choice([status.value for status in OrderStatus], case_sensitive=False)
+
+
+@cli.command()
+@click.option("--symbol", required=True, help="AAPL, MSFT, ... (`orders market` lists them).")
+@click.option("--side", required=True, type=SIDES)
+@click.option("--type", "order_type", default="market", show_default=True, type=TYPES)
+@click.option("--quantity", required=True, type=NUMBER)
+@click.option("--price", type=NUMBER, help="Limit price (LIMIT, STOP_LIMIT).")
+@click.option("--stop-price", type=NUMBER, help="Stop price (STOP_LOSS, STOP_LIMIT).")
+@click.option("--idempotency-key", metavar="KEY", help="Resending a key returns the first answer.")
+@user_option
+@json_option
+@runs
+def submit(
+    *,
+    symbol: str,
+    side: str,
+    order_type: str,
+    quantity: str,
+    price: str | None,
+    stop_price: str | None,
+    idempotency_key: str | None,
+    user: str,
+    as_json: bool,
+) -> None:
+    """Submit an order; it is processed at once (a limit may rest)."""
+    runtime = state().runtime()
+    receipt = runtime.service.submit(
+        SubmitOrder(
+            user_id=user,
+            symbol=symbol,
+            order_type=order_type,
+            order_side=side,
+            quantity=quantity,
+            price=price,
+            stop_price=stop_price,
+            idempotency_key=idempotency_key,
+        )
+    )
+    runtime.pump()
+    now = runtime.service.get_status(receipt.order_id, user)
+    out = printer(as_json)
+    if as_json:
+        out.json(
+            {
+                **receipt._asdict(),
+                "current_status": now.status,
+                "status_message": now.status_message,
+            }
+        )
+        return
+    verb = "Already submitted" if receipt.replayed else "Submitted"
+    order = f"{side.upper()} {quantity} {symbol.upper()} {order_type.upper()}"
+    estimate = format_decimal(receipt.estimated_value)
+    at = format_decimal(receipt.estimated_price)
+    market = format_decimal(receipt.market_price)
+    out.line(f"{verb} {receipt.order_id}: {order}, estimated {estimate} at {at} (market {market})")
+    out.line(f"Now {now.status}: {now.status_message}")
+
+
+@cli.command()
+@click.argument("order_id")
+@user_option
+@json_option
+@runs
+def show(order_id: str, user: str, as_json: bool) -> None:
+    """Everything about one order."""
+    details = state().runtime().service.get_details(order_id, user)
+    out = printer(as_json)
+    if as_json:
+        out.json(details)
+    else:
+        out.fields(f"Order {details.order_id}", details._asdict())
+
+
+@cli.command()
+@click.argument("order_id")
+@user_option
+@json_option
+@runs
+def status(order_id: str, user: str, as_json: bool) -> None:
+    """An order's status, in a sentence."""
+    view = state().runtime().service.get_status(order_id, user)
+    out = printer(as_json)
+    if as_json:
+        out.json(view)
+    else:
+        since = f"{view.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+        out.line(f"{view.order_id} {view.status}: {view.status_message} (since {since})")
+
+
+@cli.command()
+@click.argument("order_id")
+@user_option
+@json_option
+@runs
+def cancel(order_id: str, user: str, as_json: bool) -> None:
+    """Cancel a PENDING or PROCESSING order."""
+    runtime = state().runtime()
+    receipt = runtime.service.cancel(order_id, user)
+    runtime.pump()
+    out = printer(as_json)
+    if as_json:
+        out.json(receipt)
+    else:
+        out.line(f"Cancelled {receipt.order_id} at {receipt.cancelled_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@cli.command()
+@click.option("--status", "status_filter", type=STATUSES, help="Only orders in this status.")
+@click.option("--limit", default=20, show_default=True, type=int, help="1 to 100.")
+@click.option("--offset", default=0, show_default=True, type=int)
+@user_option
+@json_option
+@runs
+def history(status_filter: str | None, limit: int, offset: int, user: str, as_json: bool) -> None:
+    """The user's orders, newest first."""
+    page = (
+        state()
+        .runtime()
+        .service.get_history(user, limit=limit, offset=offset, status=status_filter)
+    )
+    out = printer(as_json)
+    if as_json:
+        out.json(page)
+        return
+    shown = f"{offset + 1}-{offset + len(page.orders)}" if page.orders else "none"
+    out.orders(f"Orders {shown} of {page.total_count}", page.orders)
