@@ -10,10 +10,12 @@ the fix. Nothing connects until :func:`bootstrap` is called.
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import metadata
 from typing import Any, Protocol
+from uuid import UUID
 
 from order_adapters.gates import DatabaseFallbackGate
 from order_adapters.memory import (
@@ -45,18 +47,29 @@ from order_core.ports import (
     MarketData,
     Outbox,
     Positions,
+    Quote,
     UnitOfWorkFactory,
 )
 from order_core.values import Symbol
 
-__all__ = ["DEMO_CASH", "DEMO_POSITIONS", "OrderRuntime", "bootstrap", "redacted", "versions"]
+__all__ = [
+    "DEMO_CASH",
+    "DEMO_POSITIONS",
+    "LedgerControls",
+    "MarketControls",
+    "OrderRuntime",
+    "bootstrap",
+    "redacted",
+    "versions",
+]
 
 DEMO_CASH = "100000"
 DEMO_POSITIONS = {"AAPL": "50", "MSFT": "20", "NVDA": "40", "TSLA": "10"}
 
 
-class _Ledger(Protocol):
-    """What the composition root needs of a simulated ledger."""
+class LedgerControls(Protocol):
+    """The simulated accounts, cash and positions: the ports the service uses,
+    and what a CLI or a test needs to open and inspect accounts."""
 
     @property
     def accounts(self) -> Accounts: ...
@@ -67,7 +80,30 @@ class _Ledger(Protocol):
     @property
     def positions(self) -> Positions: ...
 
+    def open_account(
+        self,
+        user_id: UUID,
+        *,
+        cash: Decimal | str | int = 0,
+        positions: Mapping[Symbol | str, Decimal | str | int] | None = None,
+        active: bool = True,
+    ) -> None: ...
+
+    def has_account(self, user_id: UUID) -> bool: ...
+
+    def holdings(self, user_id: UUID) -> dict[Symbol, Decimal]: ...
+
     def apply_execution(self, event: OrderExecuted) -> None: ...
+
+
+class MarketControls(MarketData, Protocol):
+    """The simulated market: the port the service reads, and the knobs."""
+
+    def set_price(self, symbol: Symbol | str, price: Decimal | str) -> Quote: ...
+
+    def set_market_open(self, is_open: bool, symbol: Symbol | str | None = None) -> None: ...
+
+    def assets(self) -> list[tuple[AssetDetails, Quote, bool]]: ...
 
 
 class _Database(Protocol):
@@ -86,8 +122,8 @@ class OrderRuntime:
     settings: Settings
     service: OrderService
     database: Any
-    market: Any
-    ledger: Any
+    market: MarketControls
+    ledger: LedgerControls
     broker: InProcessBroker
     processor: InProcessRuntime
     wiring: dict[str, str]
@@ -157,7 +193,7 @@ def _uow_factory(database: _Database) -> UnitOfWorkFactory:
 
 def _system_of_record(
     settings: Settings, clock: Clock, wiring: dict[str, str], closers: list[Callable[[], None]]
-) -> tuple[_Database, MarketData, _Ledger]:
+) -> tuple[_Database, MarketControls, LedgerControls]:
     url = settings.resolved_database_url
     if settings.market_data_url != "simulated":
         raise SettingsError(
@@ -187,7 +223,7 @@ def _system_of_record(
     if url.startswith("sqlite:///") and settings.database_url is None:
         settings.data_path.mkdir(parents=True, exist_ok=True)
     if settings.migrates_automatically:
-        sql.upgrade(url)
+        sql.ensure_head(url)
     else:
         _require_migrated(sql, url)
     database = sql.SqlDatabase.from_url(
@@ -232,10 +268,10 @@ def _import_sql(url: str) -> Any:
 
 def _require_migrated(sql: Any, url: str) -> None:
     current = sql.current_revision(url)
-    if current != sql.head_revision():
+    if current != sql.HEAD_REVISION:
         raise SettingsError(
             f"the database at {redacted(url)} is at schema revision {current or 'none'}, "
-            f"not {sql.head_revision()}: run `orders db upgrade` (or set ORDERS_AUTO_MIGRATE=true)"
+            f"not {sql.HEAD_REVISION}: run `orders db upgrade` (or set ORDERS_AUTO_MIGRATE=true)"
         )
 
 
@@ -288,7 +324,7 @@ def _broker(
     service: OrderService,
     *,
     database: _Database,
-    ledger: _Ledger,
+    ledger: LedgerControls,
     clock: Clock,
     wiring: dict[str, str],
 ) -> tuple[InProcessBroker, InProcessRuntime]:

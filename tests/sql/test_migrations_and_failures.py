@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from order_adapters.sql import PoolSettings, SqlDatabase, current_revision, head_revision, upgrade
+from order_adapters.sql import (
+    HEAD_REVISION,
+    PoolSettings,
+    SqlDatabase,
+    current_revision,
+    ensure_head,
+    head_revision,
+    upgrade,
+)
 from order_adapters.sql.schema import metadata
 from order_core import DependencyUnavailable, OrderService, SubmitOrder
 from tests.conftest import ALICE, build_world
@@ -39,6 +47,20 @@ def _differences(url: str) -> list[object]:
             return list(compare_metadata(context, metadata))
     finally:
         engine.dispose()
+
+
+def test_the_head_constant_names_the_newest_shipped_migration() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_ensure_head_migrates_a_fresh_file_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+
+    ensure_head(url)
+    ensure_head(url)
+
+    assert current_revision(url) == HEAD_REVISION
+    assert _differences(url) == []
 
 
 def test_a_fresh_sqlite_file_migrates_to_the_models(tmp_path: Path) -> None:
