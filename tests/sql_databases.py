@@ -16,15 +16,17 @@ TABLES = ("order_idempotency", "order_outbox", "orders")
 
 
 @contextmanager
-def temporary_postgres_database() -> Iterator[str]:
-    """CREATE DATABASE for this run, migrate it, and DROP it at the end."""
+def temporary_postgres_database(*, migrate: bool = True) -> Iterator[str]:
+    """CREATE DATABASE for this run, migrate it (unless told not to), and DROP
+    it at the end."""
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = unique_name("orders_test")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
     finally:
         with admin.connect() as connection:

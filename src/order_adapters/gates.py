@@ -23,6 +23,11 @@ class DatabaseFallbackGate:
     def __init__(self, fast: IdempotencyStore) -> None:
         self._fast = fast
 
+    @property
+    def fast(self) -> IdempotencyStore:
+        """The store this gate steps aside from while it is down."""
+        return self._fast
+
     def begin(self, claim: IdempotencyRecord) -> IdempotencyRecord | None:
         try:
             return self._fast.begin(claim)

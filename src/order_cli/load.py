@@ -100,7 +100,9 @@ def _accounts(runtime: OrderRuntime, users: int, seed: int | None) -> list[uuid.
     """The load-test accounts (the same for the same seed), opened when new."""
     namespace = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")
     accounts = [uuid.uuid5(namespace, f"orders-load-{seed}-{n}") for n in range(users)]
-    holdings = {asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()}
+    holdings: dict[Symbol | str, Decimal | str | int] = {
+        asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()
+    }
     for account in accounts:
         if not runtime.ledger.has_account(account):
             runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings)

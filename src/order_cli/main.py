@@ -20,7 +20,7 @@ from order_adapters.settings import DEMO_USER, Settings, SettingsError, default_
 from order_cli.errors import EXIT_USAGE, report, settings_sentence
 from order_cli.output import Printer
 
-__all__ = ["CliState", "cli", "json_option", "main", "runs", "user_option"]
+__all__ = ["CliState", "app", "cli", "json_option", "main", "runs", "user_option"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -148,13 +148,18 @@ def cli(
     context.call_on_close(cli_state.close)
 
 
+def app() -> click.Group:
+    """The ``orders`` group with every command registered."""
+    # Imported here so importing this module stays cheap and side-effect free.
+    from order_cli import account, admin, load, market, orders  # noqa: F401, PLC0415
+
+    return cli
+
+
 def main() -> None:
     """The ``orders`` executable."""
-    # Registered here so importing this module stays cheap and side-effect free.
-    from order_cli import admin, load, market, orders  # noqa: F401, PLC0415
-
     try:
-        cli.main(prog_name="orders")
+        app().main(prog_name="orders")
     except SettingsError as error:  # raised while reading settings, before a command ran
         click.echo(settings_sentence(error), err=True)
         sys.exit(EXIT_USAGE)

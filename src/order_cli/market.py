@@ -62,13 +62,9 @@ def market(context: click.Context, as_json: bool) -> None:
 def set_price(symbol: str, price: str, as_json: bool) -> None:
     """Move SYMBOL's price; resting orders it makes executable execute."""
     runtime = state().runtime()
-    wanted = Symbol.parse(symbol)
+    wanted = _listed(runtime, symbol)[0]
     try:
         quote = runtime.market.set_price(wanted, price)
-    except KeyError:
-        raise click.BadParameter(
-            f"{wanted} is not listed (see `orders market`)", param_hint="SYMBOL"
-        ) from None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="PRICE") from None
     report = runtime.service.sweep([wanted])
@@ -129,23 +125,50 @@ def _executed(runtime: OrderRuntime, order_ids: tuple[UUID, ...]) -> list[dict[s
 
 @market.command(name="close")
 @click.argument("symbol", required=False)
+@json_option
 @runs
-def close_market(symbol: str | None) -> None:
-    """Close SYMBOL's market (or every market): orders wait, new ones are refused."""
-    state().runtime().market.set_market_open(False, symbol)
-    click.echo(f"Closed {'every market' if symbol is None else Symbol.parse(symbol)}.")
+def close_market(symbol: str | None, as_json: bool) -> None:
+    """Close SYMBOL's market (or every market): new orders are refused."""
+    runtime = state().runtime()
+    symbols = _listed(runtime, symbol)
+    runtime.market.set_market_open(False, symbol)
+    out = printer(as_json)
+    if as_json:
+        out.json({"closed": symbols})
+    else:
+        out.line(f"Closed {'every market' if symbol is None else symbols[0]}.")
 
 
 @market.command(name="open")
 @click.argument("symbol", required=False)
+@json_option
 @runs
-def open_market(symbol: str | None) -> None:
+def open_market(symbol: str | None, as_json: bool) -> None:
     """Open SYMBOL's market (or every market) and execute what now can."""
     runtime = state().runtime()
+    symbols = _listed(runtime, symbol)
     runtime.market.set_market_open(True, symbol)
-    report = runtime.service.sweep(None if symbol is None else [Symbol.parse(symbol)])
+    report = runtime.service.sweep(None if symbol is None else symbols)
     runtime.pump()
-    click.echo(
-        f"Opened {'every market' if symbol is None else Symbol.parse(symbol)}; "
-        f"{len(report.executed)} resting order(s) executed."
-    )
+    executed = _executed(runtime, report.executed)
+    out = printer(as_json)
+    if as_json:
+        out.json({"opened": symbols, "executed": executed, "failed": list(report.failed)})
+    else:
+        out.line(
+            f"Opened {'every market' if symbol is None else symbols[0]}; "
+            f"{len(executed)} resting order(s) executed."
+        )
+
+
+def _listed(runtime: OrderRuntime, symbol: str | None) -> list[Symbol]:
+    """SYMBOL (which must be listed), or every listed symbol."""
+    listed = [asset.symbol for asset, _, _ in runtime.market.assets()]
+    if symbol is None:
+        return listed
+    wanted = Symbol.parse(symbol)
+    if wanted not in listed:
+        raise click.BadParameter(
+            f"{wanted} is not listed (see `orders market`)", param_hint="SYMBOL"
+        )
+    return [wanted]

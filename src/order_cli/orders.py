@@ -160,5 +160,9 @@ def history(status_filter: str | None, limit: int, offset: int, user: str, as_js
     if as_json:
         out.json(page)
         return
-    shown = f"{offset + 1}-{offset + len(page.orders)}" if page.orders else "none"
+    if not page.orders:
+        total = page.total_count
+        out.line("No orders." if total == 0 else f"No orders past the first {total}.")
+        return
+    shown = f"{offset + 1}-{offset + len(page.orders)}"
     out.orders(f"Orders {shown} of {page.total_count}", page.orders)

@@ -36,7 +36,7 @@ class InMemoryMarketData:
         key = Symbol.parse(symbol)
         value = parse_decimal(price, field="price")
         if value <= 0:
-            raise ValueError(f"price must be positive, got {value}")
+            raise ValueError(f"price must be greater than 0, got {value.normalize():f}")
         quote = Quote(symbol=key, price=value, timestamp=self._clock.now())
         with self._lock:
             if key not in self._assets:

@@ -219,6 +219,11 @@ class RedisIdempotencyStore:
         return store
 
     @property
+    def client(self) -> redis.Redis:
+        """The redis-py client; its pool carries the timeouts and the size."""
+        return self._client
+
+    @property
     def prefix(self) -> str:
         """What every key of this store starts with."""
         return self._prefix

@@ -1,0 +1,59 @@
+"""``orders account``: a simulated account's cash and positions."""
+
+from __future__ import annotations
+
+from order_cli.main import cli, json_option, printer, runs, state, user_option
+from order_core.errors import OrderError, RejectionCode
+from order_core.values import parse_uuid
+
+__all__: list[str] = []
+
+
+@cli.command()
+@user_option
+@json_option
+@runs
+def account(user: str, as_json: bool) -> None:
+    """Cash (what open BUY orders hold back) and positions of the user."""
+    runtime = state().runtime()
+    user_id = parse_uuid(user, field="user_id")
+    if not runtime.ledger.has_account(user_id):
+        raise OrderError(
+            f"user {user_id} has no trading account",
+            code=RejectionCode.ACCOUNT_NOT_FOUND,
+            field="user_id",
+            value=str(user_id),
+        )
+    balance = runtime.ledger.balances.get_balance(user_id)
+    positions = [
+        runtime.ledger.positions.get_position(user_id, symbol)
+        for symbol in sorted(runtime.ledger.holdings(user_id))
+    ]
+    document = {
+        "user_id": user_id,
+        "cash": balance.cash,
+        "reserved": balance.reserved,
+        "available": balance.available,
+        "positions": [
+            {
+                "symbol": position.symbol,
+                "quantity": position.quantity,
+                "reserved": position.reserved,
+                "available": position.available,
+            }
+            for position in positions
+        ],
+    }
+    out = printer(as_json)
+    if as_json:
+        out.json(document)
+        return
+    out.fields(
+        f"Account {user_id}",
+        {key: document[key] for key in ("cash", "reserved", "available")},
+    )
+    out.rows(
+        "Positions",
+        ["symbol", "quantity", "reserved", "available"],
+        ([p.symbol, p.quantity, p.reserved, p.available] for p in positions),
+    )

@@ -1,0 +1,224 @@
+"""The composition root: settings in, a working service out, or a SettingsError
+that names the setting and the fix."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from order_adapters.bootstrap import DEMO_CASH, OrderRuntime, bootstrap
+from order_adapters.settings import DEMO_USER, Settings, SettingsError
+from order_core import OrderStatus, SubmitOrder, Symbol
+from order_core.errors import DependencyUnavailable, OrderRejected
+from tests.services import closed_port, need
+
+AAPL = Symbol("AAPL")
+
+
+def buy(quantity: str = "10", **fields: object) -> SubmitOrder:
+    values: dict[str, object] = {
+        "user_id": DEMO_USER,
+        "symbol": "AAPL",
+        "order_type": "MARKET",
+        "order_side": "BUY",
+        "quantity": quantity,
+    }
+    values.update(fields)
+    return SubmitOrder(**values)  # type: ignore[arg-type]
+
+
+def run_market_buy(runtime: OrderRuntime) -> Decimal:
+    """Buy 10 AAPL at market, process it, and return what it cost."""
+    receipt = runtime.service.submit(buy())
+    runtime.pump()
+    details = runtime.service.get_details(receipt.order_id, DEMO_USER)
+    assert details.status is OrderStatus.EXECUTED
+    assert details.execution_value is not None
+    return details.execution_value
+
+
+def test_the_embedded_default_keeps_everything_in_a_sqlite_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+
+    with bootstrap(settings) as runtime:
+        cost = run_market_buy(runtime)
+        assert runtime.wiring["database"] == f"sqlite:///{tmp_path / 'data' / 'orders.db'}"
+
+    assert (tmp_path / "data" / "orders.db").is_file()
+    # A second process sees the order, the cash it cost and the shares it bought.
+    with bootstrap(settings) as again:
+        assert again.service.get_history(DEMO_USER).total_count == 1
+        balance = again.ledger.balances.get_balance(DEMO_USER)
+        assert balance.cash == Decimal(DEMO_CASH) - cost
+        assert again.ledger.holdings(DEMO_USER)[AAPL] == Decimal("60")
+
+
+def test_memory_database_keeps_nothing_between_runtimes() -> None:
+    settings = Settings(database_url="memory://")
+
+    with bootstrap(settings) as runtime:
+        run_market_buy(runtime)
+        assert runtime.service.get_history(DEMO_USER).total_count == 1
+
+    with bootstrap(settings) as again:
+        assert again.service.get_history(DEMO_USER).total_count == 0
+        assert again.ledger.balances.get_balance(DEMO_USER).cash == Decimal(DEMO_CASH)
+
+
+@pytest.mark.parametrize("database_url", ["memory://", None])
+def test_a_resting_limit_executes_when_the_simulated_price_reaches_it(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    with bootstrap(settings) as runtime:
+        receipt = runtime.service.submit(buy("5", order_type="LIMIT", price="180"))
+        runtime.pump()
+        assert runtime.service.get_status(receipt.order_id, DEMO_USER).status is (
+            OrderStatus.PENDING
+        )
+
+        runtime.market.set_price(AAPL, "179.50")
+        report = runtime.service.sweep([AAPL])
+        runtime.pump()
+
+        assert report.executed == (receipt.order_id,)
+        details = runtime.service.get_details(receipt.order_id, DEMO_USER)
+        assert (details.status, details.execution_price) == (
+            OrderStatus.EXECUTED,
+            Decimal("179.5"),
+        )
+
+
+def test_a_prices_file_replaces_the_built_in_listing(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"ACME": {"price": "12.34", "name": "Acme"}, "AAPL": "100"}))
+
+    with bootstrap(Settings(database_url="memory://", prices_file=prices)) as runtime:
+        listed = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
+        assert listed == {Symbol("AAPL"): Decimal("100"), Symbol("ACME"): Decimal("12.34")}
+        with pytest.raises(OrderRejected) as refused:
+            runtime.service.submit(buy(symbol="MSFT"))
+        assert refused.value.code == "SYMBOL_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read prices file"),
+        ('{"AAPL": "-1"}', "AAPL: must be positive"),
+        ('{"AAPL": "cheap"}', "AAPL"),
+        ("[]", "must be a JSON object of symbol: price"),
+    ],
+)
+def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, message: str) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(content)
+
+    with pytest.raises(SettingsError, match=message) as refused:
+        bootstrap(Settings(database_url="memory://", prices_file=prices))
+
+    assert refused.value.variable == "ORDERS_PRICES_FILE"
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable", "fix"),
+    [
+        (Settings(database_url="mysql://db/orders"), "ORDERS_DATABASE_URL", "sqlite:///"),
+        (
+            Settings(database_url="memory://", broker_url="amqp://guest@mq/"),
+            "ORDERS_BROKER_URL",
+            "use memory://",
+        ),
+        (
+            Settings(database_url="memory://", market_data_url="grpc://market:50051"),
+            "ORDERS_MARKET_DATA_URL",
+            "only 'simulated'",
+        ),
+        (
+            Settings(database_url="memory://", redis_url="http://cache"),
+            "ORDERS_REDIS_URL",
+            "redis://host:6379/0",
+        ),
+    ],
+)
+def test_an_unknown_scheme_names_the_setting_and_the_fix(
+    settings: Settings, variable: str, fix: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        bootstrap(settings)
+
+    assert refused.value.variable == variable
+    assert fix in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("module", "settings", "extra"),
+    [
+        ("order_adapters.sql", Settings(database_url="sqlite:///x.db"), "sql"),
+        ("psycopg", Settings(database_url="postgresql+psycopg://db/orders"), "postgres"),
+        (
+            "order_adapters.redis",
+            Settings(database_url="memory://", redis_url="redis://127.0.0.1:6379/0"),
+            "redis",
+        ),
+    ],
+)
+def test_a_missing_extra_names_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch, module: str, settings: Settings, extra: str
+) -> None:
+    # Importing it now fails, as it does where the extra is not installed.
+    monkeypatch.setitem(sys.modules, module, None)
+    package, _, name = module.rpartition(".")
+    if package:
+        monkeypatch.delattr(sys.modules[package], name, raising=False)
+
+    with pytest.raises(SettingsError) as refused:
+        bootstrap(settings)
+
+    assert f"pip install 'order-service[{extra}]'" in refused.value.message
+
+
+def test_postgresql_is_not_migrated_behind_the_operators_back(blank_postgres_url: str) -> None:
+    with pytest.raises(SettingsError, match="run `orders db upgrade`"):
+        bootstrap(Settings(database_url=blank_postgres_url))
+
+    engine = sa.create_engine(blank_postgres_url)
+    try:
+        assert sa.inspect(engine).get_table_names() == []  # nothing was half-written
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_runs_with_auto_migrate_and_keeps_the_demo_account(
+    blank_postgres_url: str,
+) -> None:
+    settings = Settings(database_url=blank_postgres_url, auto_migrate=True)
+
+    with bootstrap(settings) as runtime:
+        cost = run_market_buy(runtime)
+    with bootstrap(Settings(database_url=blank_postgres_url)) as again:  # now at head
+        assert again.ledger.balances.get_balance(DEMO_USER).cash == Decimal(DEMO_CASH) - cost
+
+
+def test_an_unreachable_postgresql_is_a_dependency_error() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+
+    with pytest.raises(DependencyUnavailable):
+        bootstrap(Settings(database_url=url, db_connect_timeout=1))
+    with pytest.raises(DependencyUnavailable):
+        bootstrap(Settings(database_url=url, db_connect_timeout=1, auto_migrate=True))
+
+
+@pytest.fixture
+def blank_postgres_url() -> object:
+    """A PostgreSQL database of this test's own, never migrated; dropped after."""
+    need("PostgreSQL")
+    from tests.sql_databases import temporary_postgres_database  # noqa: PLC0415
+
+    with temporary_postgres_database(migrate=False) as url:
+        yield url
