@@ -136,3 +136,26 @@ def test_an_exhausted_pool_is_dependency_unavailable(sql_database: SqlDatabase) 
         assert "pool" in caught.value.message
     finally:
         tiny.dispose()
+
+
+def test_duplicates_refused_by_the_database_leave_its_connection_usable(
+    postgres_url: str,
+) -> None:
+    """A duplicate found by the unique index aborts the commit pipeline; the
+    statements queued behind it were never parsed by the server, and a
+    connection whose driver thinks otherwise must not serve the next order."""
+    from tests.sql_databases import empty_postgres  # noqa: PLC0415
+
+    empty_postgres(postgres_url).dispose()
+    one_connection = PoolSettings(pool_size=1, max_overflow=0)
+    database = SqlDatabase.from_url(postgres_url, one_connection)
+    try:
+        world = build_world(database=database)
+        for round_ in range(3):
+            first = world.submit(idempotency_key=f"dup-{round_}")
+            for _ in range(7):  # each one's COMMIT is queued behind the refused INSERT
+                assert world.submit(idempotency_key=f"dup-{round_}") == first
+            world.runtime.pump()
+        assert world.service.get_history(ALICE).total_count == 3
+    finally:
+        database.dispose()

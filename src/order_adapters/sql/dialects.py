@@ -69,6 +69,8 @@ class Write:
 
 class Dialect(Protocol):
     name: str
+    #: Whether a connection whose flush failed must be discarded, not pooled.
+    discards_connection_after_failed_flush: bool
 
     def compile(self, statement: sa.ClauseElement) -> Sql: ...
 
@@ -118,6 +120,11 @@ class PostgresDialect:
     """psycopg 3: native UUID, NUMERIC and JSONB; pipelined flushes."""
 
     name = "postgresql"
+    # psycopg counts the statements queued behind a failed one in a pipeline as
+    # executed; one reaching its prepare threshold there is recorded as prepared
+    # though the server never parsed it, and its next use on that connection
+    # fails ("prepared statement _pg3_N does not exist").
+    discards_connection_after_failed_flush = True
 
     def __init__(self) -> None:
         # psycopg comes with the postgres extra: imported only when it is used.
@@ -202,6 +209,7 @@ class SqliteDialect:
     timestamps as fixed-width ISO text (ordered as text), JSON as text."""
 
     name = "sqlite"
+    discards_connection_after_failed_flush = False
     _SCALE = 8
     _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's DateTime writes on SQLite
 

@@ -39,7 +39,9 @@ def translated(dialect: Dialect, connection: Any = None) -> Iterator[None]:
         translation = dialect.translate(error)
         if translation is None:
             raise
-        if isinstance(translation, DependencyUnavailable) and connection is not None:
+        # A failed flush may have discarded the connection already.
+        discard = connection is not None and connection.is_valid
+        if isinstance(translation, DependencyUnavailable) and discard:
             connection.invalidate()
         raise translation from error
 
@@ -93,10 +95,10 @@ class Session:
         with translated(self.dialect, self._connection):
             if self.in_transaction:
                 self.in_transaction = False
-                self.dialect.flush(driver, writes, commit=False)
+                self._flush(driver, writes, commit=False)
                 driver.execute("COMMIT")
             else:
-                self.dialect.flush(driver, writes, commit=True)
+                self._flush(driver, writes, commit=True)
 
     def rollback(self) -> None:
         self.writes = []
@@ -124,7 +126,16 @@ class Session:
                 self.dialect.begin(driver)
                 self.in_transaction = True
             try:
-                self.dialect.flush(driver, writes, commit=False)
+                self._flush(driver, writes, commit=False)
             except BaseException:
                 self.in_transaction = False  # the failed flush rolled back
                 raise
+
+    def _flush(self, driver: Any, writes: list[Write], *, commit: bool) -> None:
+        try:
+            self.dialect.flush(driver, writes, commit=commit)
+        except BaseException:
+            if self.dialect.discards_connection_after_failed_flush and self._connection:
+                connection, self._connection = self._connection, None
+                connection.invalidate()  # the next use checks out a fresh one
+            raise
