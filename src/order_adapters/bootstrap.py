@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -157,10 +158,16 @@ def bootstrap(
     ids = ids or RandomIds()
     closers: list[Callable[[], None]] = []
     wiring: dict[str, str] = {}
+    _check_schemes(settings)  # before anything is created or connected
     try:
         database, market, ledger = _system_of_record(settings, clock, wiring, closers)
         gate = _idempotency_gate(settings, wiring, closers)
-        policy = OrderPolicy(idempotency=IdempotencyPolicy(key_ttl=settings.idempotency_ttl))
+        policy = OrderPolicy(
+            idempotency=IdempotencyPolicy(
+                key_ttl=settings.idempotency_ttl,
+                derived_key_window=settings.derived_key_window,
+            )
+        )
         service = OrderService(
             Dependencies(
                 unit_of_work=_uow_factory(database),
@@ -175,7 +182,7 @@ def bootstrap(
             )
         )
         broker, processor = _broker(
-            settings, service, database=database, ledger=ledger, clock=clock, wiring=wiring
+            service, database=database, ledger=ledger, clock=clock, wiring=wiring
         )
     except BaseException:
         for close in reversed(closers):
@@ -191,16 +198,39 @@ def _uow_factory(database: _Database) -> UnitOfWorkFactory:
     return factory
 
 
+def _check_schemes(settings: Settings) -> None:
+    """Refuse what this version cannot wire, naming the setting and the fix."""
+    if settings.market_data_url != "simulated":
+        raise SettingsError(
+            f"{redacted(settings.market_data_url)!r} is not available in this version: only "
+            "'simulated' market data, accounts and balances are built in",
+            setting="market_data_url",
+        )
+    if not settings.broker_url.startswith("memory://"):
+        raise SettingsError(
+            f"{redacted(settings.broker_url)!r} is not available in this version: use memory:// "
+            "(orders are processed in-process right after they are stored)",
+            setting="broker_url",
+        )
+    redis_url = settings.redis_url
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            f"{redacted(redis_url)!r} is not a Redis URL: use redis://host:6379/0",
+            setting="redis_url",
+        )
+    url = settings.resolved_database_url
+    if not url.startswith(("memory://", "sqlite:", "postgresql")):
+        raise SettingsError(
+            f"{redacted(url)!r} is not supported: use sqlite:///path/to/orders.db, "
+            "postgresql+psycopg://user@host/db or memory://",
+            setting="database_url",
+        )
+
+
 def _system_of_record(
     settings: Settings, clock: Clock, wiring: dict[str, str], closers: list[Callable[[], None]]
 ) -> tuple[_Database, MarketControls, LedgerControls]:
     url = settings.resolved_database_url
-    if settings.market_data_url != "simulated":
-        raise SettingsError(
-            f"{settings.market_data_url!r} is not available in this version: only "
-            "'simulated' market data, accounts and balances are built in",
-            setting="market_data_url",
-        )
     listing = _listing(settings)
     if url.startswith("memory://"):
         database = InMemoryDatabase()
@@ -213,15 +243,10 @@ def _system_of_record(
             database="in memory (nothing is kept after exit)", market="simulated, in memory"
         )
         return database, memory_market, memory_ledger
-    if not url.startswith(("sqlite:", "postgresql")):
-        raise SettingsError(
-            f"{redacted(url)!r} is not supported: use sqlite:///path/to/orders.db, "
-            "postgresql+psycopg://user@host/db or memory://",
-            setting="database_url",
-        )
     sql = _import_sql(url)
-    if url.startswith("sqlite:///") and settings.database_url is None:
+    if settings.database_url is None:
         settings.data_path.mkdir(parents=True, exist_ok=True)
+    url = _sql_url(url)
     if settings.migrates_automatically:
         sql.ensure_head(url)
     else:
@@ -241,13 +266,49 @@ def _system_of_record(
     from order_adapters.simulated.market import SimulatedMarket  # noqa: PLC0415
 
     market = SimulatedMarket(database, clock)
-    if market.is_empty():
+    listed = {asset.symbol for asset, _, _ in market.assets()}
+    if not listed:
         market.list_assets(listing)
+    elif settings.prices_file is not None:  # listed prices move only with set_price
+        market.list_assets({s: v for s, v in listing.items() if Symbol(s) not in listed})
     ledger = SqlLedger(database)
     if not ledger.has_account(DEMO_USER):
         ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS)
     wiring.update(database=redacted(url), market="simulated, kept in the database")
     return database, market, ledger
+
+
+def _sql_url(url: str) -> str:
+    """``url`` checked as one this package can open; ``postgresql://`` means
+    psycopg 3, the one PostgreSQL driver supported."""
+    import sqlalchemy as sa  # noqa: PLC0415  # the sql extra, present by now
+
+    fix = "use sqlite:///path/to/orders.db or postgresql+psycopg://user@host/db"
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise SettingsError(
+            f"{redacted(url)!r} is not a database URL: {fix}", setting="database_url"
+        ) from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "postgresql":
+        if driver not in ("psycopg", "postgresql"):  # SQLAlchemy's default is psycopg2
+            raise SettingsError(
+                f"the {driver!r} driver is not supported: use postgresql+psycopg://...",
+                setting="database_url",
+            )
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    path = parsed.database
+    if driver != "pysqlite" or parsed.host or not path or path == ":memory:":
+        raise SettingsError(
+            f"{redacted(url)!r} is not a SQLite file URL: use sqlite:///relative/path.db, "
+            "sqlite:////absolute/path.db, or memory:// for a run that keeps nothing",
+            setting="database_url",
+        )
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise SettingsError(f"the folder {folder} does not exist", setting="database_url")
+    return url
 
 
 def _import_sql(url: str) -> Any:
@@ -290,11 +351,6 @@ def _idempotency_gate(
     if settings.redis_url is None:
         wiring["idempotency"] = "database records"
         return None
-    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(
-            f"{redacted(settings.redis_url)!r} is not a Redis URL: use redis://host:6379/0",
-            setting="redis_url",
-        )
     try:
         from order_adapters.redis import RedisIdempotencyStore  # noqa: PLC0415
     except ImportError as error:
@@ -320,7 +376,6 @@ def _idempotency_gate(
 
 
 def _broker(
-    settings: Settings,
     service: OrderService,
     *,
     database: _Database,
@@ -328,12 +383,6 @@ def _broker(
     clock: Clock,
     wiring: dict[str, str],
 ) -> tuple[InProcessBroker, InProcessRuntime]:
-    if not settings.broker_url.startswith("memory://"):
-        raise SettingsError(
-            f"{settings.broker_url!r} is not available in this version: use memory:// "
-            "(orders are processed in-process right after they are stored)",
-            setting="broker_url",
-        )
     broker = InProcessBroker(clock)
     processor = InProcessRuntime(service, database.outbox, broker, position_keeper=ledger)
     wiring["broker"] = "memory:// (processed in-process after each commit)"

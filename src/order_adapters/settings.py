@@ -8,6 +8,7 @@ naming the variable and what it should look like.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -92,6 +93,10 @@ class Settings:
     redis_fallback: bool = False
     #: ORDERS_IDEMPOTENCY_TTL: seconds a client key's record is kept (24 h).
     idempotency_ttl: timedelta = field(default=timedelta(hours=24))
+    #: ORDERS_DERIVED_KEY_WINDOW: seconds within which an identical order sent
+    #: without a key is answered with the first one, as the seed does (24 h);
+    #: 0 turns derived keys off.
+    derived_key_window: timedelta = field(default=timedelta(hours=24))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +131,8 @@ class Settings:
             raise SettingsError("must be 0 or more", setting="db_max_overflow")
         if self.idempotency_ttl <= timedelta(0):
             raise SettingsError("must be a positive number of seconds", setting="idempotency_ttl")
+        if self.derived_key_window < timedelta(0):
+            raise SettingsError("must be 0 or more seconds", setting="derived_key_window")
         return self
 
     @property
@@ -163,6 +170,7 @@ _VARIABLES = {
     "redis_pool_size": "ORDERS_REDIS_POOL_SIZE",
     "redis_fallback": "ORDERS_REDIS_FALLBACK",
     "idempotency_ttl": "ORDERS_IDEMPOTENCY_TTL",
+    "derived_key_window": "ORDERS_DERIVED_KEY_WINDOW",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -186,9 +194,19 @@ def _whole(raw: str) -> int:
 
 def _seconds(raw: str) -> float:
     try:
-        return float(raw)
+        seconds = float(raw)
     except ValueError:
         raise ValueError("must be a number of seconds") from None
+    if not math.isfinite(seconds):
+        raise ValueError("must be a finite number of seconds")
+    return seconds
+
+
+def _duration(raw: str) -> timedelta:
+    try:
+        return timedelta(seconds=_seconds(raw))
+    except OverflowError:
+        raise ValueError("is too long a number of seconds") from None
 
 
 _PARSERS: dict[str, Callable[[str], object]] = {
@@ -203,7 +221,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "db_connect_timeout": _seconds,
     "db_statement_timeout": _seconds,
     "redis_timeout": _seconds,
-    "idempotency_ttl": lambda raw: timedelta(seconds=_seconds(raw)),
+    "idempotency_ttl": _duration,
+    "derived_key_window": _duration,
 }
 
 

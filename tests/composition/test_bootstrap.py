@@ -106,6 +106,20 @@ def test_a_prices_file_replaces_the_built_in_listing(tmp_path: Path) -> None:
         assert refused.value.code == "SYMBOL_NOT_FOUND"
 
 
+def test_a_prices_file_on_an_existing_market_lists_only_new_symbols(tmp_path: Path) -> None:
+    with bootstrap(Settings(data_dir=tmp_path)) as runtime:
+        runtime.market.set_price(AAPL, "190")
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"ACME": "12.34", "AAPL": "100"}))
+
+    with bootstrap(Settings(data_dir=tmp_path, prices_file=prices)) as runtime:
+        listed = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
+
+    assert listed[Symbol("ACME")] == Decimal("12.34")
+    assert listed[AAPL] == Decimal("190")  # moved prices are not reset
+    assert len(listed) == 11
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -123,6 +137,40 @@ def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, mes
         bootstrap(Settings(database_url="memory://", prices_file=prices))
 
     assert refused.value.variable == "ORDERS_PRICES_FILE"
+
+
+def test_a_refused_setting_creates_nothing(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", broker_url="amqp://guest:secret@rabbit/")
+
+    with pytest.raises(SettingsError) as refused:
+        bootstrap(settings)
+
+    assert "secret" not in str(refused.value)
+    assert "amqp://guest:***@rabbit/" in str(refused.value)
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg2://db/orders", "the 'psycopg2' driver is not supported"),
+        ("postgresql+asyncpg://db/orders", "the 'asyncpg' driver is not supported"),
+        ("sqlite://relative.db", "is not a SQLite file URL"),
+        ("sqlite://", "is not a SQLite file URL"),
+        ("sqlite:///:memory:", "is not a SQLite file URL"),
+        ("sqlite+aiosqlite:///x.db", "is not supported: use sqlite:///path/to/orders.db"),
+        ("sqlite:///{tmp}/missing/orders.db", "the folder {tmp}/missing does not exist"),
+    ],
+)
+def test_a_database_url_this_package_cannot_open_is_a_settings_error(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        bootstrap(Settings(database_url=url.format(tmp=tmp_path)))
+
+    assert refused.value.variable == "ORDERS_DATABASE_URL"
+    assert message.format(tmp=tmp_path) in refused.value.message
+    assert not (tmp_path / "missing").exists()
 
 
 @pytest.mark.parametrize(
@@ -197,7 +245,8 @@ def test_postgresql_is_not_migrated_behind_the_operators_back(blank_postgres_url
 def test_postgresql_runs_with_auto_migrate_and_keeps_the_demo_account(
     blank_postgres_url: str,
 ) -> None:
-    settings = Settings(database_url=blank_postgres_url, auto_migrate=True)
+    plain_scheme = blank_postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    settings = Settings(database_url=plain_scheme, auto_migrate=True)  # psycopg 3 implied
 
     with bootstrap(settings) as runtime:
         cost = run_market_buy(runtime)

@@ -42,6 +42,7 @@ def test_every_variable_is_read_and_converted(tmp_path: Path) -> None:
         "ORDERS_REDIS_POOL_SIZE": "8",
         "ORDERS_REDIS_FALLBACK": "TRUE",
         "ORDERS_IDEMPOTENCY_TTL": "3600",
+        "ORDERS_DERIVED_KEY_WINDOW": "0",
     }
 
     settings = Settings.from_env(env)
@@ -58,6 +59,7 @@ def test_every_variable_is_read_and_converted(tmp_path: Path) -> None:
     assert settings.redis_pool_size == 8
     assert settings.redis_fallback is True
     assert settings.idempotency_ttl == timedelta(hours=1)
+    assert settings.derived_key_window == timedelta(0)
 
 
 @pytest.mark.parametrize("raw", ["", "   "])
@@ -85,6 +87,10 @@ def test_the_home_directory_is_expanded_in_paths() -> None:
         ("ORDERS_DB_CONNECT_TIMEOUT", "0", "must be a positive number of seconds"),
         ("ORDERS_REDIS_TIMEOUT", "-0.5", "must be a positive number of seconds"),
         ("ORDERS_IDEMPOTENCY_TTL", "0", "must be a positive number of seconds"),
+        ("ORDERS_IDEMPOTENCY_TTL", "inf", "must be a finite number of seconds, got 'inf'"),
+        ("ORDERS_IDEMPOTENCY_TTL", "1e30", "is too long a number of seconds, got '1e30'"),
+        ("ORDERS_DB_STATEMENT_TIMEOUT", "nan", "must be a finite number of seconds, got 'nan'"),
+        ("ORDERS_DERIVED_KEY_WINDOW", "-1", "must be 0 or more seconds"),
     ],
 )
 def test_a_malformed_variable_is_refused_by_name(variable: str, raw: str, message: str) -> None:
