@@ -16,30 +16,59 @@ import click
 from order_adapters.settings import SettingsError
 from order_core.errors import DependencyUnavailable, InvalidInput, OrderError, OrderRejected
 
-__all__ = ["EXIT_DEPENDENCY", "EXIT_REFUSED", "EXIT_USAGE", "report", "settings_sentence"]
+__all__ = [
+    "EXIT_DEPENDENCY",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "parameter_of",
+    "usage_document",
+    "report",
+    "settings_sentence",
+]
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DEPENDENCY = 1, 2, 3
 
-#: The core's field names (the seed's gRPC fields) as the CLI's options.
-OPTIONS = {
-    "user_id": "--user",
-    "order_side": "--side",
-    "order_type": "--type",
-    "stop_price": "--stop-price",
-    "idempotency_key": "--idempotency-key",
-    "order_id": "ORDER_ID",
-    "quantity": "--quantity",
-    "price": "--price",
-    "symbol": "--symbol",
-    "limit": "--limit",
-    "offset": "--offset",
-    "status": "--status",
+#: The core's field names (the seed's gRPC fields) whose parameter is named otherwise.
+PARAMETERS = {
+    "user_id": "user",
+    "order_side": "side",
+    "status": "status_filter",
 }
 
 
-def report(error: BaseException, *, as_json: bool) -> int:
-    """Tell the user what went wrong; the exit code to leave with."""
-    code, document, sentence = _describe(error)
+def parameter_of(field: str | None, command: click.Command | None) -> str | None:
+    """How ``command`` spells the input behind ``field`` (``--user``, ``ORDER_ID``),
+    or None when the command has no such input."""
+    if field is None or command is None:
+        return None
+    name = PARAMETERS.get(field, field)
+    for parameter in command.params:
+        if parameter.name == name:
+            if isinstance(parameter, click.Option):
+                return parameter.opts[0]
+            return parameter.human_readable_name
+    return None
+
+
+def usage_document(error: click.ClickException) -> dict[str, Any]:
+    """A usage error (raised by click before a command ran) as an error document."""
+    option: str | None = None
+    if isinstance(error, click.BadParameter) and error.param is not None:
+        parameter = error.param
+        option = (
+            parameter.opts[0]
+            if isinstance(parameter, click.Option)
+            else (parameter.human_readable_name)
+        )
+    elif isinstance(error, click.NoSuchOption):
+        option = error.option_name
+    return {"code": "USAGE_ERROR", "message": error.format_message(), "option": option}
+
+
+def report(error: BaseException, *, as_json: bool, command: click.Command | None = None) -> int:
+    """Tell the user what went wrong, naming ``command``'s input at fault; the
+    exit code to leave with."""
+    code, document, sentence = _describe(error, command)
     if as_json:
         click.echo(json.dumps({"error": document}, indent=2))
     click.echo(sentence, err=True)
@@ -65,7 +94,9 @@ def settings_sentence(error: SettingsError) -> str:
     return f"Error: {flag} / {error.variable}: {error.message}"
 
 
-def _describe(error: BaseException) -> tuple[int, dict[str, Any], str]:
+def _describe(
+    error: BaseException, command: click.Command | None
+) -> tuple[int, dict[str, Any], str]:
     if isinstance(error, SettingsError):
         document = {
             "code": "INVALID_SETTINGS",
@@ -75,12 +106,13 @@ def _describe(error: BaseException) -> tuple[int, dict[str, Any], str]:
         }
         return EXIT_USAGE, document, settings_sentence(error)
     if isinstance(error, OrderError):
-        data = error.to_dict()
-        option = OPTIONS.get(error.field or "", error.field)
-        if option is not None:
-            data["option"] = option
+        data: dict[str, Any] = error.to_dict()
+        option = parameter_of(error.field, command)
+        data["option"] = option
         if isinstance(error, InvalidInput):
-            return EXIT_USAGE, data, f"Error: {option}: {error.message} ({error.code})"
+            named = option or error.field
+            where = f"{named}: " if named else ""
+            return EXIT_USAGE, data, f"Error: {where}{error.message} ({error.code})"
         if isinstance(error, DependencyUnavailable):
             return EXIT_DEPENDENCY, data, f"Unavailable ({error.code}): {error.message}"
         if isinstance(error, OrderRejected):

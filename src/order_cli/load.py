@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from order_adapters.bootstrap import OrderRuntime
@@ -75,6 +76,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout carries only the report
         disable=as_json,
         transient=True,
     ) as progress:

@@ -8,8 +8,10 @@ command needs it, so ``orders --help`` works anywhere.
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -17,7 +19,7 @@ import click
 
 from order_adapters.bootstrap import OrderRuntime, bootstrap
 from order_adapters.settings import DEMO_USER, Settings, SettingsError, default_data_dir
-from order_cli.errors import EXIT_USAGE, report, settings_sentence
+from order_cli.errors import EXIT_USAGE, report, settings_sentence, usage_document
 from order_cli.output import Printer
 
 __all__ = ["CliState", "app", "cli", "json_option", "main", "runs", "user_option"]
@@ -63,7 +65,8 @@ def runs(command: Callable[_P, _R]) -> Callable[_P, _R]:
             state = context.find_object(CliState)
             if state is not None and state.debug:
                 raise
-            code = report(error, as_json=bool(context.params.get("as_json")))
+            as_json = bool(context.params.get("as_json"))
+            code = report(error, as_json=as_json, command=context.command)
             context.exit(code)
 
     return run
@@ -82,7 +85,7 @@ def user_option(command: Callable[_P, _R]) -> Callable[_P, _R]:
         default=str(DEMO_USER),
         show_default="the demo user",
         metavar="UUID",
-        help="Whose orders.",
+        help="Act as this user.",
     )(command)
 
 
@@ -156,10 +159,24 @@ def app() -> click.Group:
     return cli
 
 
-def main() -> None:
-    """The ``orders`` executable."""
+def main(args: Sequence[str] | None = None) -> None:
+    """The ``orders`` executable: exits 0, or with the code of the error."""
+    given = list(sys.argv[1:] if args is None else args)
+    logging.basicConfig(
+        format="orders: %(levelname)s: %(message)s",
+        level=logging.DEBUG if "--debug" in given else logging.WARNING,
+    )
     try:
-        app().main(prog_name="orders")
+        outcome = app().main(given, prog_name="orders", standalone_mode=False)
+    except click.ClickException as error:  # usage: unknown option, malformed value...
+        if "--json" in given:
+            click.echo(json.dumps({"error": usage_document(error)}, indent=2))
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
     except SettingsError as error:  # raised while reading settings, before a command ran
         click.echo(settings_sentence(error), err=True)
         sys.exit(EXIT_USAGE)
+    sys.exit(outcome if isinstance(outcome, int) else 0)

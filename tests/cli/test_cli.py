@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from order_adapters.settings import DEMO_USER
-from order_cli.main import app
+from order_cli.main import app, main
 from tests.services import closed_port
 
 OTHER_USER = "22222222-2222-4222-8222-222222222222"
@@ -158,6 +158,26 @@ def test_the_same_idempotency_key_returns_the_first_order(orders: Invoke) -> Non
     order_id = first.stdout.split()[1].rstrip(":")
     assert second.stdout.startswith(f"Already submitted {order_id}:")
     assert as_json(orders("history", "--json"))["total_count"] == 1
+
+
+def test_an_identical_order_without_a_key_is_answered_with_the_first(orders: Invoke) -> None:
+    args = ("submit", "--symbol", "NVDA", "--side", "buy", "--quantity", "1")
+    first = orders(*args)
+    second = orders(*args)
+
+    order_id = first.stdout.split()[1].rstrip(":")
+    assert second.stdout.startswith(f"Already submitted {order_id}:")
+
+
+def test_derived_keys_can_be_turned_off(orders: Invoke) -> None:
+    args = ("submit", "--symbol", "NVDA", "--side", "buy", "--quantity", "1", "--json")
+    off = {"ORDERS_DERIVED_KEY_WINDOW": "0"}
+
+    first = as_json(orders(*args, env=off))
+    second = as_json(orders(*args, env=off))
+
+    assert first["order_id"] != second["order_id"]
+    assert as_json(orders("history", "--json"))["total_count"] == 2
 
 
 def test_the_demo_account_carries_over_between_invocations(orders: Invoke) -> None:
@@ -305,6 +325,48 @@ def test_malformed_input_exits_2_naming_the_option(
     assert option in result.stderr
     assert message in result.stderr
     assert as_json(orders("history", "--json"))["total_count"] == 0
+
+
+def test_a_refusal_names_only_an_option_the_command_has(orders: Invoke) -> None:
+    order_id = submitted(orders, "--symbol", "AAPL", "--side", "buy", "--quantity", "1")["order_id"]
+
+    result = orders("cancel", order_id, "--json")
+
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert (error["code"], error["field"], error["option"]) == (
+        "ORDER_NOT_CANCELLABLE",
+        "status",
+        None,
+    )
+
+
+def test_usage_errors_with_json_print_an_error_document(
+    capsys: pytest.CaptureFixture[str], orders: Invoke
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["submit", "--symbol", "AAPL", "--side", "buy", "--quantity", "ten", "--json"])
+
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {
+        "error": {
+            "code": "USAGE_ERROR",
+            "message": "Invalid value for '--quantity': 'ten' is not a number",
+            "option": "--quantity",
+        }
+    }
+    assert "Error: Invalid value for '--quantity'" in captured.err
+
+
+def test_main_exits_with_the_commands_code(
+    capsys: pytest.CaptureFixture[str], orders: Invoke, tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", str(tmp_path), "show", UNKNOWN_ORDER])
+
+    assert exited.value.code == 1
+    assert "Refused (ORDER_NOT_FOUND)" in capsys.readouterr().err
 
 
 def test_a_missing_required_option_exits_2(orders: Invoke) -> None:
