@@ -96,11 +96,14 @@ def test_a_resting_limit_executes_when_the_simulated_price_reaches_it(
 
 def test_a_prices_file_replaces_the_built_in_listing(tmp_path: Path) -> None:
     prices = tmp_path / "prices.json"
-    prices.write_text(json.dumps({"ACME": {"price": "12.34", "name": "Acme"}, "AAPL": "100"}))
+    prices.write_text('{"ACME": {"price": "12.34", "name": "Acme"}, "AAPL": 100.12345678}')
 
     with bootstrap(Settings(database_url="memory://", prices_file=prices)) as runtime:
         listed = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
-        assert listed == {Symbol("AAPL"): Decimal("100"), Symbol("ACME"): Decimal("12.34")}
+        assert listed == {
+            Symbol("AAPL"): Decimal("100.12345678"),  # a JSON number is taken too
+            Symbol("ACME"): Decimal("12.34"),
+        }
         with pytest.raises(OrderRejected) as refused:
             runtime.service.submit(buy(symbol="MSFT"))
         assert refused.value.code == "SYMBOL_NOT_FOUND"

@@ -40,7 +40,8 @@ class PricesFileError(ValueError):
 def read_prices_file(path: Path) -> Listing:
     """The listing in a prices file (see the module docstring)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # Numbers are read as decimals: 0.1 stays 0.1, not a binary float.
+        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, json.JSONDecodeError) as error:
         raise PricesFileError(f"cannot read prices file {path}: {error}") from error
     if not isinstance(data, dict) or not data:
