@@ -60,6 +60,8 @@ __all__ = [
     "MarketControls",
     "OrderRuntime",
     "bootstrap",
+    "check_settings",
+    "migrate",
     "redacted",
     "versions",
 ]
@@ -88,7 +90,8 @@ class LedgerControls(Protocol):
         cash: Decimal | str | int = 0,
         positions: Mapping[Symbol | str, Decimal | str | int] | None = None,
         active: bool = True,
-    ) -> None: ...
+        if_missing: bool = False,
+    ) -> bool: ...
 
     def has_account(self, user_id: UUID) -> bool: ...
 
@@ -135,9 +138,9 @@ class OrderRuntime:
         return self.processor.pump()
 
     def close(self) -> None:
-        for close in reversed(self._closers):
-            close()
-        self._closers.clear()
+        """Close everything opened for this runtime, even if one close fails."""
+        closers, self._closers = self._closers, []
+        _close_all(closers)
 
     def __enter__(self) -> OrderRuntime:
         return self
@@ -158,9 +161,9 @@ def bootstrap(
     ids = ids or RandomIds()
     closers: list[Callable[[], None]] = []
     wiring: dict[str, str] = {}
-    _check_schemes(settings)  # before anything is created or connected
+    url = check_settings(settings)  # before anything is created or connected
     try:
-        database, market, ledger = _system_of_record(settings, clock, wiring, closers)
+        database, market, ledger = _system_of_record(settings, url, clock, wiring, closers)
         gate = _idempotency_gate(settings, wiring, closers)
         policy = OrderPolicy(
             idempotency=IdempotencyPolicy(
@@ -185,8 +188,7 @@ def bootstrap(
             service, database=database, ledger=ledger, clock=clock, wiring=wiring
         )
     except BaseException:
-        for close in reversed(closers):
-            close()
+        _close_all(closers)
         raise
     return OrderRuntime(
         settings, service, database, market, ledger, broker, processor, wiring, closers
@@ -198,8 +200,12 @@ def _uow_factory(database: _Database) -> UnitOfWorkFactory:
     return factory
 
 
-def _check_schemes(settings: Settings) -> None:
-    """Refuse what this version cannot wire, naming the setting and the fix."""
+def check_settings(settings: Settings) -> str:
+    """Refuse what this version cannot wire, naming the setting and the fix,
+    before anything is created or connected; the database URL to open.
+
+    Raises :class:`SettingsError`, also when an adapter's extra is missing.
+    """
     if settings.market_data_url != "simulated":
         raise SettingsError(
             f"{redacted(settings.market_data_url)!r} is not available in this version: only "
@@ -212,25 +218,65 @@ def _check_schemes(settings: Settings) -> None:
             "(orders are processed in-process right after they are stored)",
             setting="broker_url",
         )
-    redis_url = settings.redis_url
-    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(
-            f"{redacted(redis_url)!r} is not a Redis URL: use redis://host:6379/0",
-            setting="redis_url",
-        )
+    if settings.redis_url is not None:
+        _check_redis_url(settings.redis_url)
     url = settings.resolved_database_url
-    if not url.startswith(("memory://", "sqlite:", "postgresql")):
+    if url.startswith("memory://"):
+        return url
+    if not url.startswith(("sqlite:", "postgresql")):
         raise SettingsError(
             f"{redacted(url)!r} is not supported: use sqlite:///path/to/orders.db, "
             "postgresql+psycopg://user@host/db or memory://",
             setting="database_url",
         )
+    _import_sql(url)
+    return _sql_url(url, create_folder=settings.database_url is None)
+
+
+def migrate(settings: Settings) -> tuple[str, str | None]:
+    """Bring the database ``settings`` name to the newest schema (``orders db
+    upgrade``); the URL (without its password) and the revision it is at.
+    ``memory://`` has no schema: its revision is None."""
+    url = check_settings(settings)
+    if url.startswith("memory://"):
+        return url, None
+    sql = _import_sql(url)
+    _create_default_folder(settings)
+    timeout = settings.db_connect_timeout
+    sql.ensure_head(url, connect_timeout=timeout)
+    return redacted(url), sql.current_revision(url, connect_timeout=timeout)
+
+
+def _check_redis_url(url: str) -> None:
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            f"{redacted(url)!r} is not a Redis URL: use redis://host:6379/0", setting="redis_url"
+        )
+    try:
+        from redis import ConnectionPool  # noqa: PLC0415
+
+        import order_adapters.redis  # noqa: F401, PLC0415
+    except ImportError as error:
+        raise SettingsError(
+            f"needs the 'redis' extra: pip install 'order-service[redis]' ({error})",
+            setting="redis_url",
+        ) from error
+    try:
+        ConnectionPool.from_url(url)  # parses; connects to nothing
+    except ValueError as error:
+        raise SettingsError(
+            f"{redacted(url)!r} is not a Redis URL ({error}): use redis://host:6379/0",
+            setting="redis_url",
+        ) from None
 
 
 def _system_of_record(
-    settings: Settings, clock: Clock, wiring: dict[str, str], closers: list[Callable[[], None]]
+    settings: Settings,
+    url: str,
+    clock: Clock,
+    wiring: dict[str, str],
+    closers: list[Callable[[], None]],
 ) -> tuple[_Database, MarketControls, LedgerControls]:
-    url = settings.resolved_database_url
     listing = _listing(settings)
     if url.startswith("memory://"):
         database = InMemoryDatabase()
@@ -244,43 +290,52 @@ def _system_of_record(
         )
         return database, memory_market, memory_ledger
     sql = _import_sql(url)
-    if settings.database_url is None:
-        settings.data_path.mkdir(parents=True, exist_ok=True)
-    url = _sql_url(url)
+    _create_default_folder(settings)
     if settings.migrates_automatically:
-        sql.ensure_head(url)
+        sql.ensure_head(url, connect_timeout=settings.db_connect_timeout)
     else:
-        _require_migrated(sql, url)
-    database = sql.SqlDatabase.from_url(
-        url,
-        sql.PoolSettings(
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout,
-            connect_timeout=settings.db_connect_timeout,
-            statement_timeout=settings.db_statement_timeout,
-        ),
-    )
+        _require_migrated(sql, url, settings.db_connect_timeout)
+    pool = _pool(sql, settings)
+    database = sql.SqlDatabase.from_url(url, pool)
     closers.append(database.dispose)
+    # The simulated market and ledger stand in for other services: a pool of
+    # their own, so a submission holding a connection never waits on its own pool.
+    simulator = sql.SqlDatabase.from_url(url, pool)
+    closers.append(simulator.dispose)
     from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
     from order_adapters.simulated.market import SimulatedMarket  # noqa: PLC0415
 
-    market = SimulatedMarket(database, clock)
+    market = SimulatedMarket(simulator, clock)
     listed = {asset.symbol for asset, _, _ in market.assets()}
     if not listed:
         market.list_assets(listing)
     elif settings.prices_file is not None:  # listed prices move only with set_price
         market.list_assets({s: v for s, v in listing.items() if Symbol(s) not in listed})
-    ledger = SqlLedger(database)
-    if not ledger.has_account(DEMO_USER):
-        ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS)
+    ledger = SqlLedger(simulator)
+    ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS, if_missing=True)
     wiring.update(database=redacted(url), market="simulated, kept in the database")
     return database, market, ledger
 
 
-def _sql_url(url: str) -> str:
+def _pool(sql: Any, settings: Settings) -> Any:
+    return sql.PoolSettings(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
+
+
+def _create_default_folder(settings: Settings) -> None:
+    if settings.database_url is None:
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+
+
+def _sql_url(url: str, *, create_folder: bool) -> str:
     """``url`` checked as one this package can open; ``postgresql://`` means
-    psycopg 3, the one PostgreSQL driver supported."""
+    psycopg 3, the one PostgreSQL driver supported; ``~`` in a SQLite path is
+    the home folder."""
     import sqlalchemy as sa  # noqa: PLC0415  # the sql extra, present by now
 
     fix = "use sqlite:///path/to/orders.db or postgresql+psycopg://user@host/db"
@@ -290,25 +345,29 @@ def _sql_url(url: str) -> str:
         raise SettingsError(
             f"{redacted(url)!r} is not a database URL: {fix}", setting="database_url"
         ) from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    backend, _, driver = parsed.drivername.partition("+")  # driver "" when not named
     if backend == "postgresql":
-        if driver not in ("psycopg", "postgresql"):  # SQLAlchemy's default is psycopg2
+        if driver not in ("", "psycopg"):
             raise SettingsError(
                 f"the {driver!r} driver is not supported: use postgresql+psycopg://...",
                 setting="database_url",
             )
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     path = parsed.database
-    if driver != "pysqlite" or parsed.host or not path or path == ":memory:":
+    if backend != "sqlite" or driver not in ("", "pysqlite") or parsed.host:
+        path = None
+    if not path or path == ":memory:":
         raise SettingsError(
             f"{redacted(url)!r} is not a SQLite file URL: use sqlite:///relative/path.db, "
             "sqlite:////absolute/path.db, or memory:// for a run that keeps nothing",
             setting="database_url",
         )
-    folder = Path(path).expanduser().resolve().parent
-    if not folder.is_dir():
-        raise SettingsError(f"the folder {folder} does not exist", setting="database_url")
-    return url
+    file = Path(path).expanduser()
+    if not create_folder and not file.resolve().parent.is_dir():
+        raise SettingsError(
+            f"the folder {file.resolve().parent} does not exist", setting="database_url"
+        )
+    return parsed.set(database=str(file)).render_as_string(hide_password=False)
 
 
 def _import_sql(url: str) -> Any:
@@ -327,13 +386,26 @@ def _import_sql(url: str) -> Any:
     return sql
 
 
-def _require_migrated(sql: Any, url: str) -> None:
-    current = sql.current_revision(url)
+def _require_migrated(sql: Any, url: str, connect_timeout: float) -> None:
+    current = sql.current_revision(url, connect_timeout=connect_timeout)
     if current != sql.HEAD_REVISION:
         raise SettingsError(
             f"the database at {redacted(url)} is at schema revision {current or 'none'}, "
             f"not {sql.HEAD_REVISION}: run `orders db upgrade` (or set ORDERS_AUTO_MIGRATE=true)"
         )
+
+
+def _close_all(closers: list[Callable[[], None]]) -> None:
+    """Run every closer, newest first; the first failure is raised at the end."""
+    failure: BaseException | None = None
+    for close in reversed(closers):
+        try:
+            close()
+        except Exception as error:
+            failure = failure or error
+    closers.clear()
+    if failure is not None:
+        raise failure
 
 
 def _listing(settings: Settings) -> Listing:
@@ -351,13 +423,8 @@ def _idempotency_gate(
     if settings.redis_url is None:
         wiring["idempotency"] = "database records"
         return None
-    try:
-        from order_adapters.redis import RedisIdempotencyStore  # noqa: PLC0415
-    except ImportError as error:
-        raise SettingsError(
-            f"needs the 'redis' extra: pip install 'order-service[redis]' ({error})",
-            setting="redis_url",
-        ) from error
+    from order_adapters.redis import RedisIdempotencyStore  # noqa: PLC0415  # checked
+
     store = RedisIdempotencyStore.from_url(
         settings.redis_url,
         prefix=settings.redis_prefix,

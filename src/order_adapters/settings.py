@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from order_core.policy import LONGEST_WINDOW
+
 __all__ = ["DEMO_USER", "Settings", "SettingsError", "default_data_dir"]
 
 #: The simulated account a first ``orders submit`` trades on.
@@ -133,6 +135,10 @@ class Settings:
             raise SettingsError("must be a positive number of seconds", setting="idempotency_ttl")
         if self.derived_key_window < timedelta(0):
             raise SettingsError("must be 0 or more seconds", setting="derived_key_window")
+        for name in ("idempotency_ttl", "derived_key_window"):
+            if getattr(self, name) > LONGEST_WINDOW:
+                longest = int(LONGEST_WINDOW.total_seconds())
+                raise SettingsError(f"must be at most {longest} seconds (3650 days)", setting=name)
         return self
 
     @property

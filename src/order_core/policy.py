@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 __all__ = [
+    "LONGEST_WINDOW",
     "IdempotencyPolicy",
     "OrderPolicy",
     "RetryPolicy",
@@ -64,6 +65,10 @@ class RiskPolicy:
         _require(self.max_position_quantity > 0, "max_position_quantity must be > 0")
 
 
+#: The longest idempotency TTL or derived-key window a policy accepts.
+LONGEST_WINDOW = timedelta(days=3650)
+
+
 @dataclass(frozen=True, slots=True)
 class IdempotencyPolicy:
     """How submissions are de-duplicated (DESIGN §4)."""
@@ -80,6 +85,12 @@ class IdempotencyPolicy:
     def __post_init__(self) -> None:
         _require(self.key_ttl > timedelta(0), "key_ttl must be positive")
         _require(self.derived_key_window >= timedelta(0), "derived_key_window must be >= 0")
+        # Beyond this, "now + window" overflows a datetime for no use to anyone.
+        _require(self.key_ttl <= LONGEST_WINDOW, "key_ttl must be at most 3650 days")
+        _require(
+            self.derived_key_window <= LONGEST_WINDOW,
+            "derived_key_window must be at most 3650 days",
+        )
         _require(self.lock_timeout > timedelta(0), "lock_timeout must be positive")
 
 

@@ -4,7 +4,11 @@ that names the setting and the fix."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -127,6 +131,7 @@ def test_a_prices_file_on_an_existing_market_lists_only_new_symbols(tmp_path: Pa
     ("content", "message"),
     [
         ("not json", "cannot read prices file"),
+        ("\udcff\udcfe{}", "cannot read prices file"),
         ('{"AAPL": "-1"}', "AAPL: must be positive"),
         ('{"AAPL": "cheap"}', "AAPL"),
         ("[]", "must be a JSON object of symbol: price"),
@@ -134,7 +139,7 @@ def test_a_prices_file_on_an_existing_market_lists_only_new_symbols(tmp_path: Pa
 )
 def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, message: str) -> None:
     prices = tmp_path / "prices.json"
-    prices.write_text(content)
+    prices.write_bytes(content.encode("utf-8", "surrogateescape"))  # may be no UTF-8
 
     with pytest.raises(SettingsError, match=message) as refused:
         bootstrap(Settings(database_url="memory://", prices_file=prices))
@@ -142,15 +147,38 @@ def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, mes
     assert refused.value.variable == "ORDERS_PRICES_FILE"
 
 
-def test_a_refused_setting_creates_nothing(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", broker_url="amqp://guest:secret@rabbit/")
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"broker_url": "amqp://guest:secret@rabbit/"}, "ORDERS_BROKER_URL"),
+        ({"market_data_url": "grpc://guest:secret@market:50051"}, "ORDERS_MARKET_DATA_URL"),
+        ({"redis_url": "redis://guest:secret@cache:notaport/0"}, "ORDERS_REDIS_URL"),
+        ({"redis_url": "memcached://cache"}, "ORDERS_REDIS_URL"),
+    ],
+)
+def test_a_refused_setting_creates_nothing_and_shows_no_password(
+    tmp_path: Path, changes: dict[str, str], variable: str
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data").with_overrides(**changes)
 
     with pytest.raises(SettingsError) as refused:
         bootstrap(settings)
 
+    assert refused.value.variable == variable
     assert "secret" not in str(refused.value)
-    assert "amqp://guest:***@rabbit/" in str(refused.value)
-    assert not (tmp_path / "data").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_redis_extra_is_found_before_the_database_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "order_adapters.redis", None)
+    settings = Settings(data_dir=tmp_path / "data", redis_url="redis://127.0.0.1:6379/0")
+
+    with pytest.raises(SettingsError, match=r"pip install 'order-service\[redis\]'"):
+        bootstrap(settings)
+
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -166,14 +194,80 @@ def test_a_refused_setting_creates_nothing(tmp_path: Path) -> None:
     ],
 )
 def test_a_database_url_this_package_cannot_open_is_a_settings_error(
-    tmp_path: Path, url: str, message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, message: str
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where a relative SQLite file would land
+
     with pytest.raises(SettingsError) as refused:
         bootstrap(Settings(database_url=url.format(tmp=tmp_path)))
 
     assert refused.value.variable == "ORDERS_DATABASE_URL"
     assert message.format(tmp=tmp_path) in refused.value.message
-    assert not (tmp_path / "missing").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_path_may_start_with_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    with bootstrap(Settings(database_url="sqlite:///~/orders.db")) as runtime:
+        run_market_buy(runtime)
+
+    assert (tmp_path / "orders.db").is_file()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a database nothing has touched yet, migrated at start."""
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path)
+        return
+    need("PostgreSQL")
+    from tests.sql_databases import temporary_postgres_database  # noqa: PLC0415
+
+    with temporary_postgres_database(migrate=False) as url:
+        yield Settings(database_url=url, auto_migrate=True)
+
+
+def test_processes_starting_together_on_a_new_database_all_start(new_database: Settings) -> None:
+    settings = new_database
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def start_one() -> None:
+        start.wait()
+        try:
+            bootstrap(settings).close()
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=start_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with bootstrap(settings) as runtime:
+        assert runtime.ledger.balances.get_balance(DEMO_USER).cash == Decimal(DEMO_CASH)
+
+
+def test_closing_a_runtime_closes_everything_even_when_one_close_fails(tmp_path: Path) -> None:
+    runtime = bootstrap(Settings(data_dir=tmp_path))
+    closed: list[str] = []
+
+    def broken() -> None:
+        raise OSError("socket already gone")
+
+    runtime._closers.insert(0, lambda: closed.append("first"))
+    runtime._closers.append(broken)
+
+    with pytest.raises(OSError, match="socket already gone"):
+        runtime.close()
+
+    assert closed == ["first"]
+    assert runtime.database.engine.pool.checkedout() == 0
 
 
 @pytest.mark.parametrize(
@@ -257,6 +351,19 @@ def test_postgresql_runs_with_auto_migrate_and_keeps_the_demo_account(
         assert again.ledger.balances.get_balance(DEMO_USER).cash == Decimal(DEMO_CASH) - cost
 
 
+def test_a_postgresql_that_never_answers_gives_up_after_the_connect_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
+        began = time.monotonic()
+
+        with pytest.raises(DependencyUnavailable):
+            bootstrap(Settings(database_url=url, db_connect_timeout=1))
+
+        assert time.monotonic() - began < 10  # not the driver's own, unbounded wait
+
+
 def test_an_unreachable_postgresql_is_a_dependency_error() -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
 
@@ -267,7 +374,7 @@ def test_an_unreachable_postgresql_is_a_dependency_error() -> None:
 
 
 @pytest.fixture
-def blank_postgres_url() -> object:
+def blank_postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own, never migrated; dropped after."""
     need("PostgreSQL")
     from tests.sql_databases import temporary_postgres_database  # noqa: PLC0415

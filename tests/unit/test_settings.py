@@ -26,9 +26,9 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
 def test_every_variable_is_read_and_converted(tmp_path: Path) -> None:
     env = {
         "ORDERS_DATABASE_URL": "postgresql+psycopg://app@db/orders",
-        "ORDERS_BROKER_URL": "memory://",
+        "ORDERS_BROKER_URL": "amqp://mq/",
         "ORDERS_REDIS_URL": "redis://cache:6379/2",
-        "ORDERS_MARKET_DATA_URL": "simulated",
+        "ORDERS_MARKET_DATA_URL": "grpc://market:50051",
         "ORDERS_DATA_DIR": str(tmp_path),
         "ORDERS_PRICES_FILE": str(tmp_path / "prices.json"),
         "ORDERS_AUTO_MIGRATE": "yes",
@@ -48,6 +48,8 @@ def test_every_variable_is_read_and_converted(tmp_path: Path) -> None:
     settings = Settings.from_env(env)
 
     assert settings.database_url == "postgresql+psycopg://app@db/orders"
+    assert settings.broker_url == "amqp://mq/"  # read here; refused when wired
+    assert settings.market_data_url == "grpc://market:50051"
     assert settings.redis_url == "redis://cache:6379/2"
     assert settings.data_dir == tmp_path
     assert settings.prices_file == tmp_path / "prices.json"
@@ -91,6 +93,8 @@ def test_the_home_directory_is_expanded_in_paths() -> None:
         ("ORDERS_IDEMPOTENCY_TTL", "1e30", "is too long a number of seconds, got '1e30'"),
         ("ORDERS_DB_STATEMENT_TIMEOUT", "nan", "must be a finite number of seconds, got 'nan'"),
         ("ORDERS_DERIVED_KEY_WINDOW", "-1", "must be 0 or more seconds"),
+        ("ORDERS_DERIVED_KEY_WINDOW", "1e12", "must be at most 315360000 seconds (3650 days)"),
+        ("ORDERS_IDEMPOTENCY_TTL", "315360001", "must be at most 315360000 seconds (3650 days)"),
     ],
 )
 def test_a_malformed_variable_is_refused_by_name(variable: str, raw: str, message: str) -> None:

@@ -70,11 +70,15 @@ class InMemoryLedger:
         positions: Mapping[Symbol | str, Decimal | str | int] | None = None,
         active: bool = True,
         tradeable: Iterable[Symbol | str] | None = None,
-    ) -> None:
+        if_missing: bool = False,
+    ) -> bool:
         """Create (or reset) an account with its cash and holdings. ``tradeable``
-        limits the symbols it may trade (None: all)."""
+        limits the symbols it may trade (None: all). With ``if_missing`` an
+        existing account is left as it is. Whether it was written."""
         allowed = None if tradeable is None else frozenset(Symbol.parse(s).value for s in tradeable)
         with self.lock:
+            if if_missing and user_id.int in self.account_table:
+                return False
             self.account_table[user_id.int] = _Account(
                 status=AccountStatus(user_id=user_id, active=active),
                 tradeable=allowed,
@@ -84,6 +88,7 @@ class InMemoryLedger:
             for symbol, quantity in (positions or {}).items():
                 key = (user_id.int, Symbol.parse(symbol).value)
                 self.quantities[key] = parse_decimal(quantity, field="quantity")
+        return True
 
     def has_account(self, user_id: UUID) -> bool:
         return user_id.int in self.account_table

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from order_core.decimals import parse_decimal
+from order_core.errors import InvalidInput
 from order_core.ports import AssetDetails, Clock, Quote, TradingHours
 from order_core.values import Symbol
 
@@ -36,7 +37,12 @@ class InMemoryMarketData:
         key = Symbol.parse(symbol)
         value = parse_decimal(price, field="price")
         if value <= 0:
-            raise ValueError(f"price must be greater than 0, got {value.normalize():f}")
+            raise InvalidInput(
+                f"price must be greater than 0, got {value.normalize():f}",
+                code="NOT_POSITIVE",
+                field="price",
+                value=value,
+            )
         quote = Quote(symbol=key, price=value, timestamp=self._clock.now())
         with self._lock:
             if key not in self._assets:

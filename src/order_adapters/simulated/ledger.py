@@ -59,6 +59,11 @@ class _Sql:
                 set_={"active": _b("active"), "cash": _b("cash"), "reserved": _b("reserved")},
             )
         )
+        self.insert_account = c(
+            dialect_insert(d, sim_accounts)
+            .values(user_id=_b("u"), active=_b("active"), cash=_b("cash"), reserved=_b("reserved"))
+            .on_conflict_do_nothing(index_elements=[_a.user_id])
+        )
         self.set_active = c(
             sim_accounts.update().where(_a.user_id == _b("u")).values(active=_b("active"))
         )
@@ -168,19 +173,24 @@ class SqlLedger:
         cash: Decimal | str | int = 0,
         positions: Mapping[Symbol | str, Decimal | str | int] | None = None,
         active: bool = True,
-    ) -> None:
-        """Create (or reset) an account with its cash and holdings."""
+        if_missing: bool = False,
+    ) -> bool:
+        """Create (or reset) an account with its cash and holdings. With
+        ``if_missing`` an existing account is left as it is, even one another
+        process is creating at the same moment. Whether it was written."""
         sql, u = self.sql, self.uuid(user_id)
         with self.store.transaction() as run:
-            run(
-                sql.upsert_account,
+            written = run(
+                sql.insert_account if if_missing else sql.upsert_account,
                 {
                     "u": u,
                     "active": active,
                     "cash": self.money(parse_decimal(cash, field="cash")),
                     "reserved": self.money(_ZERO),
                 },
-            )
+            ).rowcount
+            if written != 1:
+                return False
             for symbol, quantity in (positions or {}).items():
                 run(
                     sql.upsert_position,
@@ -191,6 +201,7 @@ class SqlLedger:
                         "reserved": self.money(_ZERO),
                     },
                 )
+        return True
 
     def has_account(self, user_id: UUID) -> bool:
         return bool(self.store.read(self.sql.account, {"u": self.uuid(user_id)}))

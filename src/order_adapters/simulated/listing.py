@@ -42,7 +42,7 @@ def read_prices_file(path: Path) -> Listing:
     try:
         # Numbers are read as decimals: 0.1 stays 0.1, not a binary float.
         data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
         raise PricesFileError(f"cannot read prices file {path}: {error}") from error
     if not isinstance(data, dict) or not data:
         raise PricesFileError(f"prices file {path} must be a JSON object of symbol: price")

@@ -17,6 +17,7 @@ from order_adapters.simulated.tables import sim_assets
 from order_adapters.sql import SqlDatabase
 from order_adapters.sql.statements import dialect_insert
 from order_core.decimals import parse_decimal
+from order_core.errors import InvalidInput
 from order_core.ports import AssetDetails, Clock, Quote, TradingHours
 from order_core.values import Symbol
 
@@ -95,11 +96,17 @@ class SimulatedMarket:
                 )
 
     def set_price(self, symbol: Symbol | str, price: Decimal | str) -> Quote:
-        """Move a listed symbol's price. Raises KeyError for an unknown symbol."""
+        """Move a listed symbol's price. Raises KeyError for an unknown symbol and
+        :class:`InvalidInput` for a price that is not a positive number."""
         key = Symbol.parse(symbol)
         value = parse_decimal(price, field="price")
         if value <= 0:
-            raise ValueError(f"price must be greater than 0, got {value.normalize():f}")
+            raise InvalidInput(
+                f"price must be greater than 0, got {value.normalize():f}",
+                code="NOT_POSITIVE",
+                field="price",
+                value=value,
+            )
         now = self._clock.now()
         with self._store.transaction() as run:
             changed = run(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from order_adapters.simulated.tables import sim_metadata
 from order_adapters.sql import SqlDatabase
 from order_adapters.sql.dialects import Dialect, Sql
+from order_adapters.sql.migrate import schema_lock
 from order_adapters.sql.session import translated
 
 __all__ = ["Run", "SimStore"]
@@ -27,8 +28,14 @@ class SimStore:
     def __init__(self, database: SqlDatabase) -> None:
         self.engine = database.engine
         self.dialect: Dialect = database.dialect
-        with translated(self.dialect):
-            sim_metadata.create_all(self.engine, checkfirst=True)
+        # Under the schema lock: processes starting together create them once.
+        with (
+            translated(self.dialect),
+            self.engine.connect() as connection,
+            schema_lock(connection),
+        ):
+            sim_metadata.create_all(connection, checkfirst=True)
+            connection.commit()
 
     def compile(self, statement: sa.ClauseElement) -> Sql:
         return self.dialect.compile(statement)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -100,9 +102,23 @@ def _autocommit_postgres(connection: Any, _record: Any) -> None:
 
 def _prepare_sqlite(connection: Any, _record: Any) -> None:
     connection.isolation_level = None  # autocommit: BEGIN IMMEDIATE is sent explicitly
-    connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    _use_wal(connection)  # readers never wait for the writer
     connection.execute("PRAGMA synchronous=FULL")  # durable at commit, like the server
     connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _use_wal(connection: sqlite3.Connection, attempts: int = 100) -> None:
+    """Switch the file to WAL (it stays so). The switch does not wait on the
+    busy timeout: processes opening a new file together retry it briefly."""
+    for attempt in range(attempts):
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            connection.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02)
 
 
 if TYPE_CHECKING:

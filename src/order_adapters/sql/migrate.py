@@ -2,11 +2,13 @@
 the newest schema, from Python or from ``orders db upgrade``.
 
 Alembic is imported only when a migration runs: a start-up that finds the
-database at :data:`HEAD_REVISION` does not pay for it.
+database at :data:`HEAD_REVISION` does not pay for it. Migrators queue: two
+processes starting on a new database both succeed, one of them migrating.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -19,10 +21,24 @@ from order_core.errors import DependencyUnavailable
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["HEAD_REVISION", "current_revision", "ensure_head", "head_revision", "upgrade"]
+__all__ = [
+    "HEAD_REVISION",
+    "current_revision",
+    "ensure_head",
+    "head_revision",
+    "schema_lock",
+    "upgrade",
+]
 
 #: The newest migration's revision; a test keeps it equal to :func:`head_revision`.
 HEAD_REVISION = "0001"
+
+#: PostgreSQL advisory lock held while changing tables ("orders" in ASCII).
+_MIGRATION_LOCK = 0x6F7264657273
+#: Alembic keeps its migration context in one global: one migration per process.
+_IN_PROCESS = threading.Lock()
+#: Seconds a SQLite migrator waits for another to finish.
+_SQLITE_WAIT = 30.0
 
 
 def _config() -> Config:
@@ -31,6 +47,19 @@ def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("order_adapters.sql") / "migrations"))
     return config
+
+
+def _engine(url: str | sa.Engine, connect_timeout: float | None) -> sa.Engine:
+    """``url``'s own short-lived engine (no pool), or the engine given."""
+    if isinstance(url, sa.Engine):
+        return url
+    parsed = sa.make_url(url)
+    arguments: dict[str, object] = {}
+    if parsed.get_backend_name() == "sqlite":
+        arguments["timeout"] = _SQLITE_WAIT
+    elif connect_timeout is not None:
+        arguments["connect_timeout"] = max(1, round(connect_timeout))
+    return sa.create_engine(parsed, poolclass=sa.NullPool, connect_args=arguments)
 
 
 @contextmanager
@@ -43,26 +72,48 @@ def _reachable() -> Iterator[None]:
         raise DependencyUnavailable("database", reason[0] if reason else "unreachable") from error
 
 
-def upgrade(url: str | sa.Engine, revision: str = "head") -> None:
-    """Apply every migration the database lacks (none if it is at head).
-    A fresh database and an already-migrated one both end at head."""
+@contextmanager
+def schema_lock(connection: sa.Connection) -> Iterator[None]:
+    """Hold the database's schema lock while changing tables: a second process
+    doing the same waits, then finds nothing left to do. On SQLite the lock is
+    a write transaction, committed by the caller."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+        try:
+            yield
+        finally:
+            connection.rollback()  # a failed migration's transaction (nothing after a commit)
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+            connection.commit()
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's one writer, from here
+        yield
+
+
+def upgrade(
+    url: str | sa.Engine, revision: str = "head", *, connect_timeout: float | None = None
+) -> None:
+    """Apply every migration the database lacks (none if it is at head), in one
+    transaction where the database allows it. ``connect_timeout`` (seconds)
+    bounds reaching a server when ``url`` is a URL."""
     from alembic import command  # noqa: PLC0415  # see the module docstring
 
-    engine = sa.create_engine(url) if isinstance(url, str) else url
+    engine = _engine(url, connect_timeout)
     try:
-        with _reachable(), engine.begin() as connection:
+        with _IN_PROCESS, _reachable(), engine.connect() as connection, schema_lock(connection):
             config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            connection.commit()
     finally:
-        if isinstance(url, str):
+        if engine is not url:
             engine.dispose()
 
 
-def ensure_head(url: str | sa.Engine) -> None:
+def ensure_head(url: str | sa.Engine, *, connect_timeout: float | None = None) -> None:
     """Migrate the database unless it is already at :data:`HEAD_REVISION`."""
-    if current_revision(url) != HEAD_REVISION:
-        upgrade(url)
+    if current_revision(url, connect_timeout=connect_timeout) != HEAD_REVISION:
+        upgrade(url, connect_timeout=connect_timeout)
 
 
 def head_revision() -> str:
@@ -74,9 +125,9 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(url: str | sa.Engine) -> str | None:
+def current_revision(url: str | sa.Engine, *, connect_timeout: float | None = None) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
-    engine = sa.create_engine(url) if isinstance(url, str) else url
+    engine = _engine(url, connect_timeout)
     try:
         with _reachable(), engine.connect() as connection:
             # Alembic's own table, read without Alembic (one head: one row).
@@ -85,5 +136,5 @@ def current_revision(url: str | sa.Engine) -> str | None:
             found = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
             return found.scalars().first()
     finally:
-        if isinstance(url, str):
+        if engine is not url:
             engine.dispose()
