@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from order_adapters.bootstrap import redacted, versions
+from order_adapters.bootstrap import migrate, versions
 from order_adapters.settings import DEMO_USER
 from order_cli.main import cli, json_option, printer, runs, state
 
@@ -19,25 +19,14 @@ def db() -> None:
 @runs
 def upgrade(as_json: bool) -> None:
     """Bring the database to the newest schema (none to apply is fine)."""
-    settings = state().settings()
-    url = settings.resolved_database_url
+    database, revision = migrate(state().settings())
     out = printer(as_json)
-    if url.startswith("memory://"):
-        if as_json:
-            out.json({"database": url, "revision": None})
-        else:
-            out.line("memory:// keeps nothing: there is no schema to migrate")
-        return
-    from order_adapters import sql  # noqa: PLC0415  # the sql extra, needed only here
-
-    if settings.database_url is None:
-        settings.data_path.mkdir(parents=True, exist_ok=True)
-    sql.upgrade(url)
-    revision = sql.current_revision(url)
     if as_json:
-        out.json({"database": redacted(url), "revision": revision})
+        out.json({"database": database, "revision": revision})
+    elif revision is None:
+        out.line("memory:// keeps nothing: there is no schema to migrate")
     else:
-        out.line(f"{redacted(url)} is at schema revision {revision} (newest)")
+        out.line(f"{database} is at schema revision {revision} (newest)")
 
 
 @cli.command()

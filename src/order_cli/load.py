@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from order_adapters.bootstrap import OrderRuntime
-from order_cli.main import cli, json_option, printer, runs, state
+from order_cli.main import cli, json_option, printer, process_stored, runs, state
 from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
 
 __all__: list[str] = []
@@ -54,6 +54,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
     commands = _orders(runtime, chooser, accounts, count)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
+    processing_errors: Counter[str] = Counter()
     order_ids: list[uuid.UUID] = []
     lock = threading.Lock()
 
@@ -68,7 +69,10 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
             with lock:
                 latencies.append(time.perf_counter() - began)
                 order_ids.append(receipt.order_id)
-        runtime.pump()
+        deferred = process_stored(runtime)
+        if deferred is not None:
+            with lock:
+                processing_errors[deferred.code] += 1
 
     started = time.perf_counter()
     with Progress(
@@ -84,7 +88,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for _ in pool.map(submit, commands):
                 progress.advance(task)
-    runtime.pump()
+    process_stored(runtime)
     elapsed = time.perf_counter() - started
     for order_id, owner in _owners(runtime, order_ids, accounts):
         outcomes[str(runtime.service.get_status(order_id, owner).status)] += 1
@@ -95,6 +99,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
         elapsed=elapsed,
         latencies=latencies,
         outcomes=outcomes,
+        processing_errors=processing_errors,
     )
 
 
@@ -106,8 +111,7 @@ def _accounts(runtime: OrderRuntime, users: int, seed: int | None) -> list[uuid.
         asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()
     }
     for account in accounts:
-        if not runtime.ledger.has_account(account):
-            runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings)
+        runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings, if_missing=True)
     return accounts
 
 
@@ -160,12 +164,13 @@ def _report(
     elapsed: float,
     latencies: list[float],
     outcomes: Counter[str],
+    processing_errors: Counter[str],
 ) -> None:
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+
     def quantile(q: float) -> float:
-        if not latencies:
-            return 0.0
-        ordered = sorted(latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        """The q-th percentile in milliseconds (0 when nothing was submitted)."""
+        return cuts[round(q * 100) - 1] * 1000 if cuts else 0.0
 
     unfinished = outcomes.get(str(OrderStatus.PROCESSING), 0)
     document = {
@@ -181,6 +186,7 @@ def _report(
         },
         "outcomes": dict(sorted(outcomes.items())),
         "unfinished": unfinished,
+        "processing_errors": dict(sorted(processing_errors.items())),
     }
     out = printer(as_json)
     if as_json:
@@ -197,3 +203,5 @@ def _report(
     out.rows("How they ended", ["outcome", "orders"], sorted(outcomes.items()))
     if unfinished:
         out.line(f"{unfinished} order(s) are still PROCESSING")
+    for code, times in sorted(processing_errors.items()):
+        out.line(f"processing was deferred {times} time(s): {code}")

@@ -18,12 +18,23 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from order_adapters.bootstrap import OrderRuntime, bootstrap
-from order_adapters.settings import DEMO_USER, Settings, SettingsError, default_data_dir
+from order_adapters.settings import DEMO_USER, Settings, SettingsError
 from order_cli.errors import EXIT_USAGE, report, settings_sentence, usage_document
 from order_cli.output import Printer
+from order_core.errors import OrderError
 
-__all__ = ["CliState", "app", "cli", "json_option", "main", "runs", "user_option"]
+__all__ = [
+    "CliState",
+    "app",
+    "cli",
+    "json_option",
+    "main",
+    "process_stored",
+    "runs",
+    "user_option",
+]
 
+_log = logging.getLogger("order_cli")
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -42,6 +53,9 @@ class CliState:
     def runtime(self) -> OrderRuntime:
         if self._runtime is None:
             self._runtime = bootstrap(self.settings())
+            # What an earlier command stored but could not process goes first,
+            # as a worker would take it up: the CLI is the embedded worker.
+            process_stored(self._runtime)
         return self._runtime
 
     def close(self) -> None:
@@ -72,6 +86,18 @@ def runs(command: Callable[_P, _R]) -> Callable[_P, _R]:
     return run
 
 
+def process_stored(runtime: OrderRuntime) -> OrderError | None:
+    """Process what the command stored. A failure leaves it stored, to be
+    processed by a later command, and is logged and returned, not raised: the
+    command's own change was made."""
+    try:
+        runtime.pump()
+    except OrderError as error:
+        _log.warning("stored, but processing is deferred (%s): %s", error.code, error.message)
+        return error
+    return None
+
+
 def json_option(command: Callable[_P, _R]) -> Callable[_P, _R]:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document (the seed's field names)."
@@ -100,11 +126,12 @@ def state() -> CliState:
     return found
 
 
-_HELP = f"""Submit and follow test orders.
+_HELP = """Submit and follow test orders.
 
-With no configuration, orders live in a SQLite file in {default_data_dir()}
-(ORDERS_DATA_DIR), are processed right after they are stored, and trade against
-a simulated market and a demo account. `orders info` shows the wiring.
+With no configuration, orders live in a SQLite file in the per-user data
+directory (ORDERS_DATA_DIR), are processed right after they are stored, and
+trade against a simulated market and a demo account. `orders info` shows where
+the data lives and what is wired.
 """
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 import click
 
 from order_adapters.bootstrap import OrderRuntime
-from order_cli.main import cli, json_option, printer, runs, state
+from order_cli.main import cli, json_option, printer, process_stored, runs, state
 from order_cli.orders import NUMBER
 from order_core import Symbol
 from order_core.results import OrderDetails
@@ -63,12 +63,9 @@ def set_price(symbol: str, price: str, as_json: bool) -> None:
     """Move SYMBOL's price; resting orders it makes executable execute."""
     runtime = state().runtime()
     wanted = _listed(runtime, symbol)[0]
-    try:
-        quote = runtime.market.set_price(wanted, price)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="PRICE") from None
+    quote = runtime.market.set_price(wanted, price)
     report = runtime.service.sweep([wanted])
-    runtime.pump()
+    process_stored(runtime)
     executed = _executed(runtime, report.executed)
     out = printer(as_json)
     if as_json:
@@ -149,7 +146,7 @@ def open_market(symbol: str | None, as_json: bool) -> None:
     symbols = _listed(runtime, symbol)
     runtime.market.set_market_open(True, symbol)
     report = runtime.service.sweep(None if symbol is None else symbols)
-    runtime.pump()
+    process_stored(runtime)
     executed = _executed(runtime, report.executed)
     out = printer(as_json)
     if as_json:
@@ -168,7 +165,9 @@ def _listed(runtime: OrderRuntime, symbol: str | None) -> list[Symbol]:
         return listed
     wanted = Symbol.parse(symbol)
     if wanted not in listed:
+        context = click.get_current_context()
+        argument = next(p for p in context.command.params if p.name == "symbol")
         raise click.BadParameter(
-            f"{wanted} is not listed (see `orders market`)", param_hint="SYMBOL"
+            f"{wanted} is not listed (see `orders market`)", ctx=context, param=argument
         )
     return [wanted]

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal, InvalidOperation
+from uuid import UUID
 
 import click
 
-from order_cli.main import cli, json_option, printer, runs, state, user_option
+from order_adapters.bootstrap import OrderRuntime
+from order_cli.main import (
+    cli,
+    json_option,
+    printer,
+    process_stored,
+    runs,
+    state,
+    user_option,
+)
 from order_core import OrderStatus, SubmitOrder
 from order_core.decimals import format_decimal
+from order_core.errors import DependencyUnavailable
+from order_core.results import OrderStatusView
 
 __all__: list[str] = []
+
+_log = logging.getLogger("order_cli")
 
 
 class _Number(click.ParamType):  # type: ignore[type-arg]
@@ -73,25 +88,40 @@ def submit(
             idempotency_key=idempotency_key,
         )
     )
-    runtime.pump()
-    now = runtime.service.get_status(receipt.order_id, user)
     out = printer(as_json)
-    if as_json:
-        out.json(
-            {
-                **receipt._asdict(),
-                "current_status": now.status,
-                "status_message": now.status_message,
-            }
-        )
-        return
     verb = "Already submitted" if receipt.replayed else "Submitted"
     order = f"{side.upper()} {quantity} {symbol.upper()} {order_type.upper()}"
     estimate = format_decimal(receipt.estimated_value)
     at = format_decimal(receipt.estimated_price)
     market = format_decimal(receipt.market_price)
-    out.line(f"{verb} {receipt.order_id}: {order}, estimated {estimate} at {at} (market {market})")
-    out.line(f"Now {now.status}: {now.status_message}")
+    if not as_json:  # the order is stored: say so before anything else can fail
+        out.line(
+            f"{verb} {receipt.order_id}: {order}, estimated {estimate} at {at} (market {market})"
+        )
+    now = _status_after_processing(runtime, receipt.order_id, user)
+    if as_json:
+        out.json(
+            {
+                **receipt._asdict(),
+                "current_status": None if now is None else now.status,
+                "status_message": None if now is None else now.status_message,
+            }
+        )
+    elif now is not None:
+        out.line(f"Now {now.status}: {now.status_message}")
+
+
+def _status_after_processing(
+    runtime: OrderRuntime, order_id: UUID, user: str
+) -> OrderStatusView | None:
+    """The order's status once processed; None when that has to wait."""
+    if process_stored(runtime) is not None:
+        return None
+    try:
+        return runtime.service.get_status(order_id, user)
+    except DependencyUnavailable as error:
+        _log.warning("the order is stored, its status unknown for now: %s", error.message)
+        return None
 
 
 @cli.command()
@@ -134,7 +164,7 @@ def cancel(order_id: str, user: str, as_json: bool) -> None:
     """Cancel a PENDING or PROCESSING order."""
     runtime = state().runtime()
     receipt = runtime.service.cancel(order_id, user)
-    runtime.pump()
+    process_stored(runtime)
     out = printer(as_json)
     if as_json:
         out.json(receipt)

@@ -33,7 +33,10 @@ def orders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
         environment = {"ORDERS_DATA_DIR": str(tmp_path / "data"), **(env or {})}
         result = runner.invoke(app(), list(args), env=environment)
-        assert "Traceback" not in result.output
+        # Anything but an exit means an exception escaped the command: a traceback.
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
         return result
 
     return invoke
@@ -236,11 +239,34 @@ def test_load_reports_throughput_latency_and_how_every_order_ended(orders: Invok
     assert as_json(orders("history", "--json"))["total_count"] == 0
 
 
-def test_load_with_threads_finishes_every_order(orders: Invoke) -> None:
-    document = as_json(orders("load", "--count", "80", "--concurrency", "4", "--json"))
+@pytest.mark.parametrize("threads", ["4", "64"])
+def test_load_with_threads_finishes_every_order(orders: Invoke, threads: str) -> None:
+    document = as_json(orders("load", "--count", "130", "--concurrency", threads, "--json"))
 
     assert document["unfinished"] == 0
-    assert sum(document["outcomes"].values()) == 80
+    assert document["processing_errors"] == {}
+    assert sum(document["outcomes"].values()) == 130
+
+
+def test_a_stored_order_whose_processing_fails_is_still_reported(
+    orders: Invoke, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from order_adapters.bootstrap import OrderRuntime  # noqa: PLC0415
+    from order_core.errors import DependencyUnavailable  # noqa: PLC0415
+
+    def broker_down(_: OrderRuntime) -> int:
+        raise DependencyUnavailable("broker", "connection refused")
+
+    monkeypatch.setattr(OrderRuntime, "pump", broker_down)
+
+    result = orders("submit", "--symbol", "AAPL", "--side", "buy", "--quantity", "1")
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Submitted ")
+    assert "processing is deferred (DEPENDENCY_UNAVAILABLE)" in caplog.text  # on stderr
+    monkeypatch.undo()
+    history = as_json(orders("history", "--json"))  # this command processes it
+    assert [o["status"] for o in history["orders"]] == ["EXECUTED"]
 
 
 # -- errors: exit code and message -------------------------------------------------------
@@ -430,11 +456,66 @@ def test_a_malformed_environment_variable_exits_2_naming_it(orders: Invoke) -> N
 
 def test_market_set_refuses_an_unlisted_symbol_and_a_bad_price(orders: Invoke) -> None:
     unlisted = orders("market", "set", "ZZZZ", "10")
-    zero = orders("market", "set", "AAPL", "0")
+    zero = orders("market", "set", "AAPL", "0", "--json")
 
     assert unlisted.exit_code == zero.exit_code == 2
-    assert "ZZZZ is not listed" in unlisted.stderr
-    assert "price must be greater than 0" in zero.stderr
+    assert "Invalid value for 'SYMBOL': ZZZZ is not listed" in unlisted.stderr
+    assert "Error: PRICE: price must be greater than 0, got 0 (NOT_POSITIVE)" in zero.stderr
+    assert json.loads(zero.stdout)["error"]["option"] == "PRICE"
+    assert as_json(orders("market", "--json"))["assets"][0]["price"] == "189.5"
+
+
+def test_the_database_url_flag_wins_over_the_environment(orders: Invoke, tmp_path: Path) -> None:
+    flagged = tmp_path / "flag.db"
+    env = {"ORDERS_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}"}
+
+    info = as_json(orders("--database-url", f"sqlite:///{flagged}", "info", "--json", env=env))
+
+    assert info["database"] == f"sqlite:///{flagged}"
+    assert flagged.exists()
+    assert not (tmp_path / "env.db").exists()
+
+
+def test_a_prices_file_flag_lists_its_prices(orders: Invoke, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"ACME": "12.5"}')
+
+    listing = as_json(orders("--prices-file", str(prices), "market", "--json"))
+
+    assert [(a["symbol"], a["price"]) for a in listing["assets"]] == [("ACME", "12.5")]
+
+
+def test_a_broker_url_flag_this_version_cannot_wire_exits_2(orders: Invoke) -> None:
+    result = orders("--broker-url", "amqp://guest:secret@rabbit/", "history")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: --broker-url / ORDERS_BROKER_URL: 'amqp://guest:***@rabbit/' is not available"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///:memory:", "is not a SQLite file URL"),
+        ("postgresql+psycopg2://db/orders", "the 'psycopg2' driver is not supported"),
+        ("mysql://db/orders", "is not supported"),
+    ],
+)
+def test_db_upgrade_checks_the_url_as_every_command_does(
+    orders: Invoke, url: str, message: str
+) -> None:
+    result = orders("--database-url", url, "db", "upgrade")
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_db_upgrade_on_memory_has_nothing_to_do(orders: Invoke) -> None:
+    result = orders("--database-url", "memory://", "db", "upgrade")
+
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "memory:// keeps nothing: there is no schema to migrate"
 
 
 def test_debug_shows_the_traceback_instead(orders: Invoke) -> None:

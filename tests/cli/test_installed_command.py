@@ -153,3 +153,9 @@ def test_postgresql_via_the_database_url(tmp_path: Path, blank_postgres_url: str
         engine.dispose()
     assert rows == 4
     assert not (tmp_path / "orders.db").exists()
+
+    # More threads than the pool has connections: they queue, nothing fails.
+    report = document(run("load", "--count", "200", "--concurrency", "40", "--json"))
+    assert report["unfinished"] == 0
+    assert report["processing_errors"] == {}
+    assert sum(report["outcomes"].values()) == 200
