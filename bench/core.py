@@ -19,25 +19,21 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
+from _service import trading_service  # bench/ is the script's folder
+
 from order_adapters.memory import (
     InMemoryDatabase,
-    InMemoryLedger,
-    InMemoryMarketData,
     InProcessBroker,
-    RandomIds,
     SystemClock,
 )
 from order_core import (
-    Dependencies,
     OrderExecuted,
     OrderService,
     OrderStatus,
     OutboxMessage,
     SubmitOrder,
-    Symbol,
     relay_outbox,
 )
-from order_core.ports import AssetDetails
 
 SYMBOLS = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO"]
 USERS = 200
@@ -46,25 +42,7 @@ USERS = 200
 def build() -> tuple[OrderService, InMemoryDatabase, InProcessBroker, list[UUID]]:
     clock = SystemClock()
     database = InMemoryDatabase()
-    market = InMemoryMarketData(clock)
-    for index, name in enumerate(SYMBOLS):
-        market.list_asset(AssetDetails(Symbol(name), name, "equity"), 100 + index)
-    ledger = InMemoryLedger()
-    ids = RandomIds()
-    users = [ids.new_id() for _ in range(USERS)]
-    for user in users:
-        ledger.open_account(user, cash=10_000_000, positions=dict.fromkeys(SYMBOLS, 100000))
-    service = OrderService(
-        Dependencies(
-            unit_of_work=database,
-            market_data=market,
-            accounts=ledger.accounts,
-            balances=ledger.balances,
-            positions=ledger.positions,
-            clock=clock,
-            ids=ids,
-        )
-    )
+    service, ledger, users = trading_service(database, symbols=SYMBOLS, users=USERS, clock=clock)
     broker = InProcessBroker(clock)
 
     def keep_positions(message: OutboxMessage, _retries: int) -> None:

@@ -29,15 +29,13 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _service import trading_service  # bench/ is the script's folder
+
 from order_adapters.memory import (
-    InMemoryLedger,
-    InMemoryMarketData,
-    RandomIds,
     SystemClock,
 )
 from order_adapters.sql import SqlDatabase, upgrade
-from order_core import Dependencies, OrderService, SubmitOrder, Symbol
-from order_core.ports import AssetDetails
+from order_core import OrderService, SubmitOrder
 
 SYMBOLS = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA"]
 USERS = 50
@@ -68,25 +66,7 @@ def timed(calls: list[Callable[[], object]]) -> list[int]:
 
 
 def build(database: SqlDatabase) -> tuple[OrderService, list[uuid.UUID]]:
-    clock, ids = SystemClock(), RandomIds()
-    market = InMemoryMarketData(clock)
-    for index, name in enumerate(SYMBOLS):
-        market.list_asset(AssetDetails(Symbol(name), name, "equity"), 100 + index)
-    ledger = InMemoryLedger()
-    users = [ids.new_id() for _ in range(USERS)]
-    for user in users:
-        ledger.open_account(user, cash=10_000_000, positions=dict.fromkeys(SYMBOLS, 100000))
-    service = OrderService(
-        Dependencies(
-            unit_of_work=database,
-            market_data=market,
-            accounts=ledger.accounts,
-            balances=ledger.balances,
-            positions=ledger.positions,
-            clock=clock,
-            ids=ids,
-        )
-    )
+    service, _, users = trading_service(database, symbols=SYMBOLS, users=USERS, clock=SystemClock())
     return service, users
 
 

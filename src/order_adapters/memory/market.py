@@ -7,10 +7,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from order_core.decimals import parse_decimal
-from order_core.errors import InvalidInput
 from order_core.ports import AssetDetails, Clock, Quote, TradingHours
-from order_core.values import Symbol
+from order_core.values import Price, Symbol
 
 __all__ = ["InMemoryMarketData"]
 
@@ -35,14 +33,7 @@ class InMemoryMarketData:
     def set_price(self, symbol: Symbol | str, price: Decimal | str | int) -> Quote:
         """Move the price of a listed symbol; returns the new quote."""
         key = Symbol.parse(symbol)
-        value = parse_decimal(price, field="price")
-        if value <= 0:
-            raise InvalidInput(
-                f"price must be greater than 0, got {value.normalize():f}",
-                code="NOT_POSITIVE",
-                field="price",
-                value=value,
-            )
+        value = Price.parse(price).value  # InvalidInput unless a positive number
         quote = Quote(symbol=key, price=value, timestamp=self._clock.now())
         with self._lock:
             if key not in self._assets:

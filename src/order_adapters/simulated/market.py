@@ -16,10 +16,8 @@ from order_adapters.simulated.store import SimStore
 from order_adapters.simulated.tables import sim_assets
 from order_adapters.sql import SqlDatabase
 from order_adapters.sql.statements import dialect_insert
-from order_core.decimals import parse_decimal
-from order_core.errors import InvalidInput
 from order_core.ports import AssetDetails, Clock, Quote, TradingHours
-from order_core.values import Symbol
+from order_core.values import Price, Symbol
 
 __all__ = ["SimulatedMarket"]
 
@@ -99,14 +97,7 @@ class SimulatedMarket:
         """Move a listed symbol's price. Raises KeyError for an unknown symbol and
         :class:`InvalidInput` for a price that is not a positive number."""
         key = Symbol.parse(symbol)
-        value = parse_decimal(price, field="price")
-        if value <= 0:
-            raise InvalidInput(
-                f"price must be greater than 0, got {value.normalize():f}",
-                code="NOT_POSITIVE",
-                field="price",
-                value=value,
-            )
+        value = Price.parse(price).value  # InvalidInput unless a positive number
         now = self._clock.now()
         with self._store.transaction() as run:
             changed = run(
