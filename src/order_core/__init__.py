@@ -6,9 +6,11 @@ orders through it. ``order_adapters`` provides implementations of the ports.
 """
 
 from order_core.commands import OrderRequest, SubmitOrder
+from order_core.dependencies import Dependencies
 from order_core.errors import (
     ConcurrencyConflict,
     DependencyUnavailable,
+    ErrorCategory,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     IdempotencyRecordExists,
@@ -54,7 +56,6 @@ from order_core.results import (
     SweepReport,
 )
 from order_core.service import OrderService
-from order_core.usecases.common import Dependencies
 from order_core.usecases.relay import relay_outbox
 from order_core.usecases.worker import Disposition, Handling
 from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity, Symbol
@@ -67,6 +68,7 @@ __all__ = [
     "Dependencies",
     "DependencyUnavailable",
     "Disposition",
+    "ErrorCategory",
     "Handling",
     "HistoryPage",
     "IdempotencyInProgress",

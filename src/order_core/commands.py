@@ -19,7 +19,7 @@ from order_core.values import OrderSide, OrderType, Price, Quantity, Symbol, par
 __all__ = ["Number", "OrderRequest", "SubmitOrder"]
 
 Number = Decimal | int | float | str
-"""A numeric input: floats are read through ``repr`` (DESIGN §3), text as written."""
+"""A numeric input: floats are read through ``repr``, text as written."""
 
 
 class OrderRequest(NamedTuple):

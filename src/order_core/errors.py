@@ -2,8 +2,9 @@
 
 Every error carries a stable ``code`` (part of the contract: clients switch on
 it), a human sentence, and where it applies the ``field``, the ``limit`` and the
-offending ``value`` as data. Adapters map the classes onto their protocol's
-status codes (gRPC, exit codes); they never need to parse the message.
+offending ``value`` as data. Each class carries a :class:`ErrorCategory`:
+adapters map that onto their protocol's status codes (exit codes, gRPC) and
+never need to parse the message or know every class.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from uuid import UUID
 __all__ = [
     "ConcurrencyConflict",
     "DependencyUnavailable",
+    "ErrorCategory",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "IdempotencyRecordExists",
@@ -43,10 +45,32 @@ def _as_text(value: Detail) -> str | int | None:
     return value
 
 
+class ErrorCategory(StrEnum):
+    """What kind of failure an error is, as a caller must react to it."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    """The request is malformed; fix it before sending it again."""
+    REJECTED = "REJECTED"
+    """A business rule refused the order; the same request is refused again."""
+    NOT_FOUND = "NOT_FOUND"
+    """No such order."""
+    FORBIDDEN = "FORBIDDEN"
+    """The order belongs to another user."""
+    WRONG_STATE = "WRONG_STATE"
+    """The order's state (or the key's earlier use) does not allow the operation."""
+    CONFLICT = "CONFLICT"
+    """Another request got there first or is still running; a retry may succeed."""
+    UNAVAILABLE = "UNAVAILABLE"
+    """A dependency is down; nothing was decided, so a retry may succeed."""
+
+
 class OrderError(Exception):
     """Base class of every error raised by the order service on purpose."""
 
     default_code: ClassVar[str] = "ORDER_ERROR"
+    # A refusal unless a subclass says otherwise: the base is raised only for
+    # refusals that have no class of their own.
+    category: ClassVar[ErrorCategory] = ErrorCategory.REJECTED
 
     def __init__(
         self,
@@ -85,6 +109,7 @@ class InvalidInput(OrderError):
     """
 
     default_code = "INVALID_INPUT"
+    category = ErrorCategory.INVALID_INPUT
 
 
 class RejectionCode(StrEnum):
@@ -114,6 +139,7 @@ class OrderRejected(OrderError):
     the same state is refused again, so idempotency stores and replays it."""
 
     default_code = "ORDER_REJECTED"
+    category = ErrorCategory.REJECTED
     kind: ClassVar[str] = "rejected"
 
     def __init__(
@@ -129,13 +155,13 @@ class OrderRejected(OrderError):
 
 
 class ValidationRejected(OrderRejected):
-    """Refused by an order validation rule (002 §2.6.1)."""
+    """Refused by an order validation rule (docs/library.md, "Policies")."""
 
     kind = "validation"
 
 
 class RiskRejected(OrderRejected):
-    """Refused by a risk management rule (002 §2.6.2)."""
+    """Refused by a risk management rule (docs/library.md, "Policies")."""
 
     kind = "risk"
 
@@ -174,6 +200,7 @@ class OrderNotFound(OrderError):
     """No order has this id."""
 
     default_code = "ORDER_NOT_FOUND"
+    category = ErrorCategory.NOT_FOUND
 
     def __init__(self, order_id: UUID) -> None:
         super().__init__(f"order {order_id} not found", field="order_id", value=str(order_id))
@@ -184,6 +211,7 @@ class OrderAccessDenied(OrderError):
     """The order belongs to another user (the seed's 403)."""
 
     default_code = "ORDER_ACCESS_DENIED"
+    category = ErrorCategory.FORBIDDEN
 
     def __init__(self, order_id: UUID) -> None:
         super().__init__(
@@ -196,6 +224,7 @@ class OrderStateError(OrderError):
     """The order's status does not allow the operation."""
 
     default_code = "INVALID_ORDER_STATE"
+    category = ErrorCategory.WRONG_STATE
 
 
 class IllegalTransition(OrderStateError):
@@ -235,6 +264,7 @@ class ConcurrencyConflict(OrderError):
     """
 
     default_code = "CONCURRENT_MODIFICATION"
+    category = ErrorCategory.CONFLICT
 
     def __init__(self, order_id: UUID, expected_version: int) -> None:
         super().__init__(
@@ -249,6 +279,7 @@ class IdempotencyKeyReused(OrderError):
     """The idempotency key was used before for a different request."""
 
     default_code = "IDEMPOTENCY_KEY_REUSED"
+    category = ErrorCategory.WRONG_STATE
 
     def __init__(self) -> None:
         super().__init__(
@@ -262,6 +293,7 @@ class IdempotencyInProgress(OrderError):
     It never creates a second order."""
 
     default_code = "IDEMPOTENCY_IN_PROGRESS"
+    category = ErrorCategory.CONFLICT
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(
@@ -278,6 +310,7 @@ class IdempotencyRecordExists(OrderError):
     already held by another submission; the use case then replays that record."""
 
     default_code = "IDEMPOTENCY_RECORD_EXISTS"
+    category = ErrorCategory.CONFLICT
 
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency record {key!r} already exists", field="idempotency_key")
@@ -289,6 +322,7 @@ class DependencyUnavailable(OrderError):
     reached. Transient: nothing was decided, so a retry may succeed."""
 
     default_code = "DEPENDENCY_UNAVAILABLE"
+    category = ErrorCategory.UNAVAILABLE
 
     def __init__(self, dependency: str, reason: str = "") -> None:
         detail = f": {reason}" if reason else ""

@@ -4,7 +4,7 @@ same transaction as the order change that produced them.
 Events are immutable named tuples (cheap to build on every execution, and
 ``_asdict()`` gives serialisers every field by name). Each starts with the same
 seven fields; :data:`OrderEvent` is their union. Their names on the wire are the
-seed's (002 §2.5), see :func:`event_name`; the RabbitMQ JSON of 000 §3.2/§3.3
+seed's, see :func:`event_name`; the RabbitMQ JSON of docs/contracts.md
 is built by the adapters from these plain records.
 """
 
@@ -48,7 +48,7 @@ class OrderSubmitted(NamedTuple):
 
 
 class OrderExecuted(NamedTuple):
-    """The order was filled; position keepers apply it (000 §3.2.3)."""
+    """The order was filled; position keepers apply it (docs/contracts.md)."""
 
     order_id: UUID
     user_id: UUID

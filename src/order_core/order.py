@@ -1,4 +1,4 @@
-"""The Order aggregate: its fields (002 §2.1 plus ``stop_price``,
+"""The Order aggregate: its fields (the seed's plus ``stop_price``,
 ``failure_reason``, ``triggered_at`` and ``version``), its state machine and the
 events it records.
 
@@ -42,6 +42,8 @@ from order_core.values import (
 
 __all__ = ["Order", "check_prices_for_type"]
 
+_new = object.__new__
+
 
 def check_prices_for_type(
     order_type: OrderType, price: Price | None, stop_price: Price | None
@@ -79,11 +81,12 @@ def check_prices_for_type(
 
 
 class Order:
-    """A trading order. Create new ones with :meth:`place`; the constructor
-    rebuilds stored ones as they are."""
+    """A trading order. Create new ones with :meth:`place`; stores rebuild the
+    ones they hold with :meth:`restore`."""
 
     __slots__ = (
         "_events",
+        "_status",
         "created_at",
         "executed_at",
         "execution_price",
@@ -95,7 +98,6 @@ class Order:
         "price",
         "quantity",
         "side",
-        "status",
         "stop_price",
         "symbol",
         "triggered_at",
@@ -104,9 +106,32 @@ class Order:
         "version",
     )
 
-    def __init__(
-        self,
-        *,
+    id: UUID
+    user_id: UUID
+    symbol: Symbol
+    side: OrderSide
+    order_type: OrderType
+    quantity: Quantity
+    price: Price | None
+    stop_price: Price | None
+    _status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    executed_at: datetime | None
+    execution_price: Decimal | None
+    market_price_at_submission: Decimal | None
+    market_data_timestamp: datetime | None
+    failure_reason: str | None
+    triggered_at: datetime | None
+    version: int
+    _events: tuple[OrderEvent, ...]
+
+    def __init__(self) -> None:
+        raise TypeError("create an Order with Order.place (new) or Order.restore (stored)")
+
+    @classmethod
+    def restore(  # noqa: PLR0917  # positional: a keyword call costs most on this hot path
+        cls,
         id: UUID,
         user_id: UUID,
         symbol: Symbol,
@@ -118,34 +143,42 @@ class Order:
         status: OrderStatus,
         created_at: datetime,
         updated_at: datetime,
-        executed_at: datetime | None = None,
-        execution_price: Decimal | None = None,
-        market_price_at_submission: Decimal | None = None,
-        market_data_timestamp: datetime | None = None,
-        failure_reason: str | None = None,
-        triggered_at: datetime | None = None,
-        version: int = 1,
-    ) -> None:
-        check_prices_for_type(order_type, price, stop_price)
-        self.id = id
-        self.user_id = user_id
-        self.symbol = symbol
-        self.side = side
-        self.order_type = order_type
-        self.quantity = quantity
-        self.price = price
-        self.stop_price = stop_price
-        self.status = status
-        self.created_at = created_at
-        self.updated_at = updated_at
-        self.executed_at = executed_at
-        self.execution_price = execution_price
-        self.market_price_at_submission = market_price_at_submission
-        self.market_data_timestamp = market_data_timestamp
-        self.failure_reason = failure_reason
-        self.triggered_at = triggered_at
-        self.version = version
-        self._events: tuple[OrderEvent, ...] = ()
+        executed_at: datetime | None,
+        execution_price: Decimal | None,
+        market_price_at_submission: Decimal | None,
+        market_data_timestamp: datetime | None,
+        failure_reason: str | None,
+        triggered_at: datetime | None,
+        version: int,
+        /,
+    ) -> Order:
+        """A stored order, exactly as it was written, with no pending events.
+
+        Trusted: nothing is checked, as stores hold only orders that were valid
+        when written. Positional only: stores read orders on every request, and
+        keyword passing would be the largest cost of the call.
+        """
+        order = _new(cls)
+        order.id = id
+        order.user_id = user_id
+        order.symbol = symbol
+        order.side = side
+        order.order_type = order_type
+        order.quantity = quantity
+        order.price = price
+        order.stop_price = stop_price
+        order._status = status
+        order.created_at = created_at
+        order.updated_at = updated_at
+        order.executed_at = executed_at
+        order.execution_price = execution_price
+        order.market_price_at_submission = market_price_at_submission
+        order.market_data_timestamp = market_data_timestamp
+        order.failure_reason = failure_reason
+        order.triggered_at = triggered_at
+        order.version = version
+        order._events = ()
+        return order
 
     @classmethod
     def place(
@@ -166,26 +199,26 @@ class Order:
         """A new PENDING order, with the market context it was accepted in;
         records :class:`OrderSubmitted`."""
         check_prices_for_type(order_type, price, stop_price)
-        # Assigned directly rather than through __init__'s keywords: this runs
-        # for every submission, and keyword passing is its largest cost.
-        order = cls.__new__(cls)
-        order.id = id
-        order.user_id = user_id
-        order.symbol = symbol
-        order.side = side
-        order.order_type = order_type
-        order.quantity = quantity
-        order.price = price
-        order.stop_price = stop_price
-        order.status = OrderStatus.PENDING
-        order.created_at = order.updated_at = now
-        order.executed_at = order.execution_price = None
-        order.market_price_at_submission = market_price
-        order.market_data_timestamp = market_data_timestamp
-        order.failure_reason = None
-        order.triggered_at = None
-        order.version = 1
-        order._events = ()
+        order = cls.restore(
+            id,
+            user_id,
+            symbol,
+            side,
+            order_type,
+            quantity,
+            price,
+            stop_price,
+            OrderStatus.PENDING,
+            now,  # created_at
+            now,  # updated_at
+            None,  # executed_at
+            None,  # execution_price
+            market_price,
+            market_data_timestamp,
+            None,  # failure_reason
+            None,  # triggered_at
+            1,  # version
+        )
         order._record(
             OrderSubmitted(
                 order_id=id,
@@ -208,8 +241,13 @@ class Order:
     # -- derived values ---------------------------------------------------------
 
     @property
+    def status(self) -> OrderStatus:
+        """Read-only: it changes only through the transition methods below."""
+        return self._status
+
+    @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self._status in TERMINAL_STATUSES
 
     @property
     def estimated_price(self) -> Decimal | None:
@@ -233,7 +271,7 @@ class Order:
     @property
     def execution_value(self) -> Decimal | None:
         """quantity x execution price, once EXECUTED."""
-        if self.status is not OrderStatus.EXECUTED or self.execution_price is None:
+        if self._status is not OrderStatus.EXECUTED or self.execution_price is None:
             return None
         return order_value(self.quantity.value, self.execution_price)
 
@@ -255,8 +293,8 @@ class Order:
 
     def trigger(self, now: datetime) -> None:
         """Remember that the stop was crossed (STOP orders while PENDING)."""
-        if self.order_type not in STOP_TYPES or self.status is not OrderStatus.PENDING:
-            raise IllegalTransition(self.id, str(self.status), "TRIGGERED")
+        if self.order_type not in STOP_TYPES or self._status is not OrderStatus.PENDING:
+            raise IllegalTransition(self.id, str(self._status), "TRIGGERED")
         if self.triggered_at is None:
             self.triggered_at = now
             self.updated_at = now
@@ -294,7 +332,7 @@ class Order:
 
     def fail(self, reason: str, now: datetime) -> None:
         """PENDING or PROCESSING -> FAILED with ``reason``; records :class:`OrderFailed`."""
-        previous = self.status
+        previous = self._status
         self._move(OrderStatus.FAILED, now)
         self.failure_reason = reason
         self.execution_price = None
@@ -315,9 +353,9 @@ class Order:
     def cancel(self, now: datetime) -> None:
         """PENDING or PROCESSING -> CANCELLED; records :class:`OrderCancelled`.
         A terminal order raises :class:`OrderNotCancellable` naming its status."""
-        if self.status in TERMINAL_STATUSES:
-            raise OrderNotCancellable(self.id, str(self.status))
-        previous = self.status
+        if self._status in TERMINAL_STATUSES:
+            raise OrderNotCancellable(self.id, str(self._status))
+        previous = self._status
         self._move(OrderStatus.CANCELLED, now)
         self.execution_price = None
         self._record(
@@ -340,28 +378,27 @@ class Order:
 
     def copy(self) -> Order:
         """An independent copy without pending events (for stores that keep
-        their own snapshot). Spelled out: stores copy on every read and write."""
-        clone = Order.__new__(Order)
-        clone.id = self.id
-        clone.user_id = self.user_id
-        clone.symbol = self.symbol
-        clone.side = self.side
-        clone.order_type = self.order_type
-        clone.quantity = self.quantity
-        clone.price = self.price
-        clone.stop_price = self.stop_price
-        clone.status = self.status
-        clone.created_at = self.created_at
-        clone.updated_at = self.updated_at
-        clone.executed_at = self.executed_at
-        clone.execution_price = self.execution_price
-        clone.market_price_at_submission = self.market_price_at_submission
-        clone.market_data_timestamp = self.market_data_timestamp
-        clone.failure_reason = self.failure_reason
-        clone.triggered_at = self.triggered_at
-        clone.version = self.version
-        clone._events = ()
-        return clone
+        their own snapshot)."""
+        return Order.restore(
+            self.id,
+            self.user_id,
+            self.symbol,
+            self.side,
+            self.order_type,
+            self.quantity,
+            self.price,
+            self.stop_price,
+            self._status,
+            self.created_at,
+            self.updated_at,
+            self.executed_at,
+            self.execution_price,
+            self.market_price_at_submission,
+            self.market_data_timestamp,
+            self.failure_reason,
+            self.triggered_at,
+            self.version,
+        )
 
     # -- internals ------------------------------------------------------------------
 
@@ -370,9 +407,10 @@ class Order:
         self._events = (*self._events, event)
 
     def _move(self, target: OrderStatus, now: datetime) -> None:
-        if not self.status.can_become(target):
-            raise IllegalTransition(self.id, str(self.status), str(target))
-        self.status = target
+        """The one way to change the status: only along the state machine."""
+        if not self._status.can_become(target):
+            raise IllegalTransition(self.id, str(self._status), str(target))
+        self._status = target
         self.updated_at = now
 
     def __eq__(self, other: object) -> bool:
@@ -385,7 +423,7 @@ class Order:
     def __repr__(self) -> str:
         return (
             f"Order(id={self.id}, user_id={self.user_id}, {self.side} {self.quantity} "
-            f"{self.symbol} {self.order_type}, status={self.status}, version={self.version})"
+            f"{self.symbol} {self.order_type}, status={self._status}, version={self.version})"
         )
 
 

@@ -27,7 +27,7 @@ def _require(condition: bool, message: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ValidationPolicy:
-    """Order validation limits (002 §2.6.1)."""
+    """Order validation limits."""
 
     #: A LIMIT price (or a stop price) may be at most this fraction away from the market.
     price_tolerance: Decimal = Decimal("0.10")
@@ -49,7 +49,7 @@ class ValidationPolicy:
 
 @dataclass(frozen=True, slots=True)
 class RiskPolicy:
-    """Risk limits (002 §2.6.2); the seed gives the 1,000,000 maximum order value."""
+    """Risk limits; the seed gives the 1,000,000 maximum order value."""
 
     max_order_value: Decimal = Decimal("1000000")
     max_order_quantity: Decimal = Decimal("100000")
@@ -71,7 +71,7 @@ LONGEST_WINDOW = timedelta(days=3650)
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyPolicy:
-    """How submissions are de-duplicated (DESIGN §4)."""
+    """How submissions are de-duplicated (docs/library.md, "Idempotency")."""
 
     #: How long a client key's record is kept.
     key_ttl: timedelta = timedelta(hours=24)
@@ -97,7 +97,7 @@ class IdempotencyPolicy:
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Delays between attempts to process an order after a transient failure
-    (000 §3.4: 5 min, 15 min, 1 h, 6 h; at most 4 retries, then dead-letter)."""
+    (the seed's schedule: 5 min, 15 min, 1 h, 6 h; at most 4 retries, then dead-letter)."""
 
     delays: tuple[timedelta, ...] = (
         timedelta(minutes=5),

@@ -1,8 +1,7 @@
-"""The ports the use cases need, as ``typing.Protocol``s, and the plain records
-they exchange.
+"""The ports the use cases need, as ``typing.Protocol``s. The plain records
+they exchange are in :mod:`order_core.records`.
 
-Adapters implement them structurally (no inheritance needed); the records are
-named tuples (immutable, and cheap on the hot path). Every method that
+Adapters implement them structurally (no inheritance needed). Every method that
 talks to something outside the process may raise
 :class:`~order_core.errors.DependencyUnavailable`; adapters translate their
 driver errors into it (``raise ... from error``), never leak them.
@@ -15,19 +14,26 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import Protocol, Self
 from uuid import UUID
 
 from order_core.events import OutboxMessage
 from order_core.order import Order
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import (
+    AccountStatus,
+    AssetDetails,
+    Balance,
+    IdempotencyRecord,
+    OrderActivity,
+    OrderPage,
+    Position,
+    Quote,
+    TradingHours,
+)
 from order_core.values import OrderSide, OrderStatus, Symbol
 
 __all__ = [
-    "AccountStatus",
     "Accounts",
-    "AssetDetails",
-    "Balance",
     "Balances",
     "Clock",
     "IdGenerator",
@@ -35,16 +41,11 @@ __all__ = [
     "IdempotencyStore",
     "MarketData",
     "MessagePublisher",
-    "OrderActivity",
-    "OrderPage",
     "OrderRepository",
     "Outbox",
     "OutboxBatch",
     "OutboxWriter",
-    "Position",
     "Positions",
-    "Quote",
-    "TradingHours",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -65,30 +66,7 @@ class IdGenerator(Protocol):
         ...
 
 
-# -- market data (000 §1.1) -------------------------------------------------------
-
-
-class Quote(NamedTuple):
-    symbol: Symbol
-    price: Decimal
-    timestamp: datetime
-
-
-class AssetDetails(NamedTuple):
-    symbol: Symbol
-    name: str
-    category: str
-    tradeable: bool = True
-    active: bool = True
-    #: The asset's price increment; None means the policy's default.
-    tick_size: Decimal | None = None
-
-
-class TradingHours(NamedTuple):
-    symbol: Symbol
-    is_open: bool
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
+# -- market data -------------------------------------------------------
 
 
 class MarketData(Protocol):
@@ -109,12 +87,7 @@ class MarketData(Protocol):
     def get_trading_hours(self, symbol: Symbol) -> TradingHours: ...
 
 
-# -- accounts, balances, positions (000 §1.2, §1.3, §1.4) ------------------------------
-
-
-class AccountStatus(NamedTuple):
-    user_id: UUID
-    active: bool
+# -- accounts, balances, positions ------------------------------
 
 
 class Accounts(Protocol):
@@ -127,19 +100,9 @@ class Accounts(Protocol):
         ...
 
 
-class Balance(NamedTuple):
-    user_id: UUID
-    cash: Decimal
-    reserved: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.cash - self.reserved
-
-
 class Balances(Protocol):
     """Cash. Every mutation is keyed by the order it serves and is idempotent per
-    order, so a retried step never moves money twice (the saga of 002 §9)."""
+    order, so a retried step never moves money twice (a saga with compensations)."""
 
     def get_balance(self, user_id: UUID) -> Balance: ...
 
@@ -168,18 +131,6 @@ class Balances(Protocol):
         ...
 
 
-class Position(NamedTuple):
-    user_id: UUID
-    symbol: Symbol
-    quantity: Decimal
-    #: Held for open SELL orders, and for executed ones not yet applied.
-    reserved: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.quantity - self.reserved
-
-
 class Positions(Protocol):
     """Holdings. Positions change when the position keeper applies an
     ``OrderExecuted`` event, which may lag the execution; a SELL therefore
@@ -204,20 +155,8 @@ class Positions(Protocol):
 # -- persistence ------------------------------------------------------------------
 
 
-class OrderPage(NamedTuple):
-    orders: Sequence[Order]
-    total_count: int
-
-
-class OrderActivity(NamedTuple):
-    """A user's recent trading, as the risk rules see it."""
-
-    orders_since: int
-    open_quantity: Decimal
-
-
 class OrderRepository(Protocol):
-    """The order table (002 §4.1). Lists are newest first (ties broken by id,
+    """The ``orders`` table (docs/contracts.md). Lists are newest first (ties broken by id,
     so pages are stable) unless stated otherwise."""
 
     def add(self, order: Order) -> None:
@@ -341,7 +280,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    """Key -> record with atomic claims (DESIGN §4). Ownership is proven by the
+    """Key -> record with atomic claims (docs/library.md, "Idempotency"). Ownership is proven by the
     record's token, never by "the key existed". Records past ``expires_at``
     count as absent."""
 

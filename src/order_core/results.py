@@ -1,5 +1,5 @@
 """What the use cases return: immutable views shaped like the seed's gRPC
-responses (000 §2.1), so every adapter maps them field by field.
+responses (docs/contracts.md), so every adapter maps them field by field.
 
 They are named tuples: immutable, cheap to build on the hot path, and with
 ``_asdict()`` for serialisers and ``_replace()`` for derived copies.

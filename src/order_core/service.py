@@ -8,6 +8,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from order_core.commands import SubmitOrder
+from order_core.dependencies import Dependencies
 from order_core.events import OutboxMessage
 from order_core.results import (
     CancelReceipt,
@@ -19,7 +20,6 @@ from order_core.results import (
     SweepReport,
 )
 from order_core.usecases.cancel import cancel_order
-from order_core.usecases.common import Dependencies
 from order_core.usecases.process import fail_order, process_order
 from order_core.usecases.queries import get_order_details, get_order_history, get_order_status
 from order_core.usecases.submit import submit_order

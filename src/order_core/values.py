@@ -22,8 +22,11 @@ from order_core.errors import InvalidInput
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "PRICED_TYPES",
+    "SIDES_BY_VALUE",
+    "STATUSES_BY_VALUE",
     "STOP_TYPES",
     "TERMINAL_STATUSES",
+    "TYPES_BY_VALUE",
     "OrderSide",
     "OrderStatus",
     "OrderType",
@@ -154,6 +157,12 @@ class OrderStatus(_ParsableEnum):
 
 
 TERMINAL_STATUSES = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED, OrderStatus.CANCELLED})
+
+#: Members by their stored text: what stores use to restore orders (a plain
+#: dict lookup, no parsing, as stored values were valid when written).
+SIDES_BY_VALUE: dict[str, OrderSide] = {member.value: member for member in OrderSide}
+TYPES_BY_VALUE: dict[str, OrderType] = {member.value: member for member in OrderType}
+STATUSES_BY_VALUE: dict[str, OrderStatus] = {member.value: member for member in OrderStatus}
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset(

@@ -17,7 +17,7 @@ from order_core import (
     SubmitReceipt,
     Symbol,
 )
-from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState, StoredRejection
+from order_core.records import IdempotencyRecord, IdempotencyState, StoredRejection
 
 T0 = datetime(2025, 11, 4, 10, 0, tzinfo=UTC)
 USER_A = UUID("00000000-0000-4000-8000-0000000000aa")
@@ -56,10 +56,39 @@ def make_order(
         now=at,
     )
     order.pull_events()
-    order.status = status
-    if status in (OrderStatus.PROCESSING, OrderStatus.EXECUTED):
-        order.execution_price = Decimal("150.00000001")
-    return order
+    if status is OrderStatus.PENDING:
+        return order
+    execution_price = (
+        Decimal("150.00000001")
+        if status in (OrderStatus.PROCESSING, OrderStatus.EXECUTED)
+        else None
+    )
+    return restored_in(order, status, execution_price=execution_price)
+
+
+def restored_in(order: Order, status: OrderStatus, *, execution_price: Decimal | None) -> Order:
+    """``order`` as a store would restore it in ``status``: tests need orders in
+    every state without walking the state machine there."""
+    return Order.restore(
+        order.id,
+        order.user_id,
+        order.symbol,
+        order.side,
+        order.order_type,
+        order.quantity,
+        order.price,
+        order.stop_price,
+        status,
+        order.created_at,
+        order.updated_at,
+        order.executed_at,
+        execution_price,
+        order.market_price_at_submission,
+        order.market_data_timestamp,
+        order.failure_reason,
+        order.triggered_at,
+        order.version,
+    )
 
 
 def make_record(

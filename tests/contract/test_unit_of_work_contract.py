@@ -16,11 +16,10 @@ from order_core import (
     OrderCancelled,
     OrderExecuted,
     OrderFailed,
-    OrderStatus,
     OrderSubmitted,
     OutboxMessage,
 )
-from order_core.rules.idempotency import IdempotencyState
+from order_core.records import IdempotencyState
 from tests.backends.store import Store
 from tests.contract.factories import T0, make_order, make_record, new_id, receipt
 
@@ -29,8 +28,7 @@ def every_event() -> list[OutboxMessage]:
     """One message of each event type, with every field set."""
     submitted = make_order()
     executed = make_order()
-    executed.status = OrderStatus.PROCESSING
-    executed.execution_price = Decimal("150.00000001")
+    executed.start_processing(Decimal("150.00000001"), T0)
     executed.execute(T0 + timedelta(seconds=1))
     failed = make_order()
     failed.fail("no market price for AAPL", T0)

@@ -1,4 +1,4 @@
-"""order_core depends on the standard library only (DESIGN §2)."""
+"""order_core depends on the standard library only."""
 
 from __future__ import annotations
 

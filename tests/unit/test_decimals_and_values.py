@@ -1,4 +1,4 @@
-"""Exact decimals and the value objects built on them (DESIGN §3)."""
+"""Exact decimals and the value objects built on them."""
 
 from __future__ import annotations
 

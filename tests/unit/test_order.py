@@ -27,6 +27,7 @@ from order_core import (
 )
 from order_core.rules.pricing import evaluate, is_marketable, stop_triggered
 from order_core.values import ALLOWED_TRANSITIONS
+from tests.contract.factories import restored_in
 
 NOW = datetime(2025, 11, 4, 10, 0, tzinfo=UTC)
 ORDER_ID = UUID(int=1)
@@ -57,10 +58,8 @@ def place(
 def in_status(status: OrderStatus) -> Order:
     order = place()
     order.pull_events()
-    order.status = status
-    if status in (OrderStatus.PROCESSING, OrderStatus.EXECUTED):
-        order.execution_price = Decimal("150.25")
-    return order
+    executing = status in (OrderStatus.PROCESSING, OrderStatus.EXECUTED)
+    return restored_in(order, status, execution_price=Decimal("150.25") if executing else None)
 
 
 def test_place_records_submitted_event_with_market_context() -> None:
@@ -198,7 +197,7 @@ def test_copy_is_independent() -> None:
     assert order == place()  # the original is untouched
 
 
-# -- when each type executes (DESIGN §3 "Resting orders") ----------------------------
+# -- when each type executes ----------------------------
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 D = Decimal
@@ -306,3 +305,38 @@ def test_estimates_use_limit_stop_or_market() -> None:
     assert place(OrderType.LIMIT, price="149").estimated_price == D("149")
     assert place(OrderType.STOP_LOSS, side=SELL, stop="140").estimated_price == D("140")
     assert place(OrderType.STOP_LIMIT, price="141", stop="140").estimated_value == D("1410")
+
+
+def test_restore_rebuilds_a_stored_order_as_it_was_without_events() -> None:
+    order = in_status(OrderStatus.PROCESSING)
+    restored = Order.restore(
+        order.id,
+        order.user_id,
+        order.symbol,
+        order.side,
+        order.order_type,
+        order.quantity,
+        order.price,
+        order.stop_price,
+        order.status,
+        order.created_at,
+        order.updated_at,
+        order.executed_at,
+        order.execution_price,
+        order.market_price_at_submission,
+        order.market_data_timestamp,
+        order.failure_reason,
+        order.triggered_at,
+        order.version,
+    )
+    assert restored == order
+    assert restored.pull_events() == ()
+
+
+def test_status_changes_only_through_the_transition_methods() -> None:
+    order = place()
+    with pytest.raises(AttributeError):
+        order.status = OrderStatus.EXECUTED  # type: ignore[misc]
+    assert order.status is OrderStatus.PENDING
+    with pytest.raises(TypeError):
+        Order()

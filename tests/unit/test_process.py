@@ -11,16 +11,22 @@ from uuid import UUID
 import pytest
 
 from order_core import (
+    Dependencies,
     DependencyUnavailable,
+    Disposition,
+    Handling,
     OrderAccessDenied,
+    OrderCancelled,
     OrderError,
     OrderExecuted,
     OrderNotFound,
     OrderService,
     OrderStatus,
+    OrderSubmitted,
     ProcessOutcome,
 )
 from order_core.ports import Balances
+from order_core.usecases import worker
 from order_core.values import Symbol
 from tests.conftest import ALICE, BOB, World
 
@@ -235,3 +241,25 @@ def test_cancel_and_execute_racing_in_threads_end_consistently(world: World) -> 
     balance = world.ledger.balances.get_balance(ALICE)
     assert balance.reserved == 0
     assert balance.cash == D("100000") - executed * D("150")
+
+
+def test_the_worker_dispatches_by_event_type(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    order_id = world.submit()
+    assert worker.HANDLERS[OrderSubmitted] is worker.execute_submitted
+    world.service.cancel(order_id, ALICE)
+    with world.database.outbox.claim(100) as batch:
+        cancelled = next(m for m in batch.messages if isinstance(m.event, OrderCancelled))
+    # No step for the event: acknowledged untouched.
+    assert world.service.handle_message(cancelled).disposition is Disposition.ACK
+
+    # A new step registers in the table; the dispatcher itself is unchanged.
+    seen: list[tuple[object, int]] = []
+
+    def on_cancelled(deps: Dependencies, event: OrderCancelled, retries_done: int) -> Handling:
+        seen.append((event.order_id, retries_done))
+        return Handling(Disposition.RETRY, reason="later")
+
+    monkeypatch.setitem(worker.HANDLERS, OrderCancelled, on_cancelled)
+    handling = world.service.handle_message(cancelled, 2)
+    assert (handling.disposition, handling.reason) == (Disposition.RETRY, "later")
+    assert seen == [(order_id, 2)]

@@ -20,7 +20,7 @@ from order_core import (
     ValidationRejected,
 )
 from order_core.commands import OrderRequest
-from order_core.ports import AccountStatus, AssetDetails, Quote
+from order_core.records import AccountStatus, AssetDetails, Quote
 from order_core.rules.risk import check_risk
 from order_core.rules.validation import (
     check_account,

@@ -26,12 +26,8 @@ from order_core import (
     SubmitOrder,
     ValidationRejected,
 )
-from order_core.ports import Quote
-from order_core.rules.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
-    request_fingerprint,
-)
+from order_core.records import IdempotencyRecord, IdempotencyState, Quote
+from order_core.rules.idempotency import request_fingerprint
 from order_core.values import Symbol
 from tests.conftest import ALICE, BOB, World, build_world
 

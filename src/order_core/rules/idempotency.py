@@ -1,5 +1,5 @@
-"""Idempotency rules (DESIGN §4): keys, request fingerprints, the stored record,
-and the decision taken when a key is already held.
+"""Idempotency rules (docs/library.md, "Idempotency"): keys, request fingerprints, and the decision
+taken when a key is already held (the stored record is in :mod:`order_core.records`).
 
 A key is scoped to its user. A client key ``K`` of user ``U`` is stored as
 ``"U:K"``; without a client key the seed's derived key
@@ -12,25 +12,16 @@ import functools
 import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
 from uuid import UUID
 
 from order_core.commands import OrderRequest
 from order_core.decimals import format_decimal
-from order_core.errors import (
-    InvalidInput,
-    OrderRejected,
-    RiskRejected,
-    ValidationRejected,
-)
-from order_core.results import SubmitReceipt
+from order_core.errors import InvalidInput
+from order_core.records import IdempotencyRecord, IdempotencyState
 from order_core.values import Price
 
 __all__ = [
-    "IdempotencyRecord",
-    "IdempotencyState",
     "MAX_CLIENT_KEY_LENGTH",
-    "StoredRejection",
     "Verdict",
     "client_key",
     "derive_key",
@@ -39,96 +30,6 @@ __all__ = [
 ]
 
 MAX_CLIENT_KEY_LENGTH = 200  # "uuid:" + key fits order_idempotency's VARCHAR(255)
-
-
-class IdempotencyState(StrEnum):
-    PENDING = "PENDING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-
-class StoredRejection(NamedTuple):
-    """A rule rejection kept so the same request is refused the same way again."""
-
-    kind: str
-    code: str
-    message: str
-    field: str | None
-    limit: str | int | None
-    value: str | int | None
-
-    @classmethod
-    def of(cls, error: OrderRejected) -> StoredRejection:
-        data = error.to_dict()
-        return cls(
-            kind=error.kind,
-            code=error.code,
-            message=error.message,
-            field=error.field,
-            limit=data["limit"],
-            value=data["value"],
-        )
-
-    def to_error(self) -> OrderRejected:
-        """The rejection as the error class it was raised as (by its kind)."""
-        error_class = _REJECTION_KINDS.get(self.kind, OrderRejected)
-        return error_class(
-            self.message, code=self.code, field=self.field, limit=self.limit, value=self.value
-        )
-
-
-_REJECTION_KINDS: dict[str, type[OrderRejected]] = {
-    ValidationRejected.kind: ValidationRejected,
-    RiskRejected.kind: RiskRejected,
-}
-
-
-class IdempotencyRecord(NamedTuple):
-    """What a store keeps under a key. ``token`` identifies the submission that
-    holds the key: only it may finish or release a PENDING record."""
-
-    key: str
-    user_id: UUID
-    fingerprint: str
-    state: IdempotencyState
-    token: str
-    created_at: datetime
-    expires_at: datetime
-    order_id: UUID | None = None
-    receipt: SubmitReceipt | None = None
-    rejection: StoredRejection | None = None
-
-    @classmethod
-    def pending(
-        cls,
-        *,
-        key: str,
-        user_id: UUID,
-        fingerprint: str,
-        token: str,
-        now: datetime,
-        ttl: timedelta,
-    ) -> IdempotencyRecord:
-        return cls(
-            key=key,
-            user_id=user_id,
-            fingerprint=fingerprint,
-            state=IdempotencyState.PENDING,
-            token=token,
-            created_at=now,
-            expires_at=now + ttl,
-        )
-
-    def completed(self, receipt: SubmitReceipt) -> IdempotencyRecord:
-        return self._replace(
-            state=IdempotencyState.COMPLETED, order_id=receipt.order_id, receipt=receipt
-        )
-
-    def failed(self, rejection: StoredRejection) -> IdempotencyRecord:
-        return self._replace(state=IdempotencyState.FAILED, rejection=rejection)
-
-    def is_live(self, now: datetime) -> bool:
-        return now < self.expires_at
 
 
 def client_key(user_id: UUID, raw: object) -> str:

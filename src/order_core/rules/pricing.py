@@ -1,5 +1,5 @@
 """Pricing: what an order is estimated to cost at submit, and when and at what
-price it executes (DESIGN §3 "Resting orders").
+price it executes (docs/library.md, "Order types").
 
 * MARKET executes at once, at the market price.
 * LIMIT executes when marketable (BUY: market <= limit; SELL: market >= limit),

@@ -1,4 +1,4 @@
-"""Risk management (002 §2.6.2): order value and quantity caps, the daily order
+"""Risk management: order value and quantity caps, the daily order
 count, the balance a BUY needs, and the largest position a BUY may build. Each
 check raises :class:`~order_core.errors.RiskRejected` with a stable code, the
 field, the limit and the offending value."""

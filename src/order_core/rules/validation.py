@@ -1,4 +1,4 @@
-"""Order validation (002 §2.6.1): account, symbol, market hours, prices,
+"""Order validation: account, symbol, market hours, prices,
 quantity and, for SELL, the position. Each check is a pure function that raises
 :class:`~order_core.errors.ValidationRejected` with a stable code, the field,
 the limit and the offending value."""
@@ -11,7 +11,7 @@ from order_core.commands import OrderRequest
 from order_core.decimals import format_decimal, multiply, round_amount
 from order_core.errors import InsufficientPosition, RejectionCode, ValidationRejected
 from order_core.policy import ValidationPolicy
-from order_core.ports import AccountStatus, AssetDetails, Quote
+from order_core.records import AccountStatus, AssetDetails, Quote
 from order_core.values import OrderSide, Price
 
 __all__ = [

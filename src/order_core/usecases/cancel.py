@@ -1,11 +1,12 @@
-"""Cancel an order (DESIGN §5 "Cancel"; 002 §3.3)."""
+"""Cancel an order."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from order_core.dependencies import Dependencies
 from order_core.results import CancelReceipt
-from order_core.usecases.common import Dependencies, load_order, release_holds, stage_events
+from order_core.usecases.common import load_order, release_holds, stage_events
 from order_core.values import parse_uuid
 
 __all__ = ["cancel_order"]

@@ -1,47 +1,22 @@
-"""What every use case is given, and the few steps they share."""
+"""The few steps the use cases share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable
+from typing import ParamSpec
 from uuid import UUID
 
-from order_core.errors import OrderAccessDenied, OrderNotFound
+from order_core.dependencies import Dependencies
+from order_core.errors import DependencyUnavailable, OrderAccessDenied, OrderNotFound
 from order_core.events import OutboxMessage
 from order_core.order import Order
-from order_core.policy import OrderPolicy
-from order_core.ports import (
-    Accounts,
-    Balances,
-    Clock,
-    IdempotencyStore,
-    IdGenerator,
-    MarketData,
-    Positions,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from order_core.ports import IdGenerator, UnitOfWork
 from order_core.values import OrderSide
 
-__all__ = ["Dependencies", "load_order", "release_holds", "stage_events", "undo_money"]
+__all__ = ["load_order", "quietly", "release_holds", "stage_events", "undo_money"]
 
-
-@dataclass(frozen=True, slots=True)
-class Dependencies:
-    """The ports the use cases run against, resolved once at an entry point.
-
-    ``idempotency_gate`` is an optional fast store (Redis) consulted before the
-    database; without one the durable records in the unit of work decide alone.
-    """
-
-    unit_of_work: UnitOfWorkFactory
-    market_data: MarketData
-    accounts: Accounts
-    balances: Balances
-    positions: Positions
-    clock: Clock
-    ids: IdGenerator
-    policy: OrderPolicy = field(default_factory=OrderPolicy)
-    idempotency_gate: IdempotencyStore | None = None
+_P = ParamSpec("_P")
 
 
 def load_order(uow: UnitOfWork, order_id: UUID, user_id: UUID | None) -> Order:
@@ -78,3 +53,10 @@ def undo_money(deps: Dependencies, order: Order) -> None:
     deps.balances.reverse(order.user_id, order.id)
     if order.side is OrderSide.SELL:
         deps.positions.release(order.user_id, order.id)
+
+
+def quietly(call: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs) -> None:
+    """Best-effort follow-up whose failure must not hide the outcome the caller
+    already has: an expired claim or hold is reclaimed later anyway."""
+    with contextlib.suppress(DependencyUnavailable):
+        call(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Process an order (DESIGN §5 "Process"; 002 §3.2), and fail one for good.
+"""Process an order, and fail one for good.
 
 load -> terminal: acknowledge (messages can arrive twice) -> market closed or
 not executable at the current price: stay PENDING (resting) -> commit
@@ -17,12 +17,14 @@ from __future__ import annotations
 from enum import Enum, auto
 from uuid import UUID
 
+from order_core.dependencies import Dependencies
 from order_core.errors import ConcurrencyConflict, OrderRejected
 from order_core.order import Order
-from order_core.ports import Quote, UnitOfWork
+from order_core.ports import UnitOfWork
+from order_core.records import Quote
 from order_core.results import ProcessOutcome, ProcessResult
 from order_core.rules.pricing import order_value
-from order_core.usecases.common import Dependencies, load_order, stage_events, undo_money
+from order_core.usecases.common import load_order, stage_events, undo_money
 from order_core.values import OrderSide, OrderStatus
 
 __all__ = ["fail_order", "process_order"]

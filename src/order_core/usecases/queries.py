@@ -1,13 +1,14 @@
-"""Read an order: details, status, history (002 §3.4, 000 §2.1.2-2.1.5).
+"""Read an order: details, status, history (the gRPC responses of docs/contracts.md).
 Every query checks that the order belongs to the asking user."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from order_core.dependencies import Dependencies
 from order_core.errors import InvalidInput
 from order_core.results import HistoryPage, OrderDetails, OrderStatusView, status_message
-from order_core.usecases.common import Dependencies, load_order
+from order_core.usecases.common import load_order
 from order_core.values import OrderStatus, parse_uuid
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Sweep resting orders against current prices (DESIGN §3 "Resting orders").
+"""Sweep resting orders against current prices (docs/library.md, "Order types").
 
 Run when prices move (or periodically): every PENDING order is looked at with
 one batch price request, and those that execute now (or whose stop is crossed)
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from order_core.dependencies import Dependencies
 from order_core.order import Order
-from order_core.ports import Quote
+from order_core.records import Quote
 from order_core.results import ProcessOutcome, SweepReport
-from order_core.usecases.common import Dependencies
 from order_core.usecases.process import process_order
 from order_core.values import OrderStatus, Symbol
 

@@ -1,0 +1,197 @@
+"""The plain records the ports exchange and the rules read.
+
+Named tuples: immutable, and cheap on the hot path. Both :mod:`order_core.ports`
+and :mod:`order_core.rules` import them from here, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple
+from uuid import UUID
+
+from order_core.errors import OrderRejected, RiskRejected, ValidationRejected
+from order_core.order import Order
+from order_core.results import SubmitReceipt
+from order_core.values import Symbol
+
+__all__ = [
+    "AccountStatus",
+    "AssetDetails",
+    "Balance",
+    "IdempotencyRecord",
+    "IdempotencyState",
+    "OrderActivity",
+    "OrderPage",
+    "Position",
+    "Quote",
+    "StoredRejection",
+    "TradingHours",
+]
+
+
+# -- market data ------------------------------------------------------------------
+
+
+class Quote(NamedTuple):
+    symbol: Symbol
+    price: Decimal
+    timestamp: datetime
+
+
+class AssetDetails(NamedTuple):
+    symbol: Symbol
+    name: str
+    category: str
+    tradeable: bool = True
+    active: bool = True
+    #: The asset's price increment; None means the policy's default.
+    tick_size: Decimal | None = None
+
+
+class TradingHours(NamedTuple):
+    symbol: Symbol
+    is_open: bool
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+# -- accounts, balances, positions ------------------------------------------------
+
+
+class AccountStatus(NamedTuple):
+    user_id: UUID
+    active: bool
+
+
+class Balance(NamedTuple):
+    user_id: UUID
+    cash: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.cash - self.reserved
+
+
+class Position(NamedTuple):
+    user_id: UUID
+    symbol: Symbol
+    quantity: Decimal
+    #: Held for open SELL orders, and for executed ones not yet applied.
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.quantity - self.reserved
+
+
+# -- orders -------------------------------------------------------------------------
+
+
+class OrderPage(NamedTuple):
+    orders: Sequence[Order]
+    total_count: int
+
+
+class OrderActivity(NamedTuple):
+    """A user's recent trading, as the risk rules see it."""
+
+    orders_since: int
+    open_quantity: Decimal
+
+
+# -- idempotency --------------------------------------------------------------------
+
+
+class IdempotencyState(StrEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class StoredRejection(NamedTuple):
+    """A rule rejection kept so the same request is refused the same way again."""
+
+    kind: str
+    code: str
+    message: str
+    field: str | None
+    limit: str | int | None
+    value: str | int | None
+
+    @classmethod
+    def of(cls, error: OrderRejected) -> StoredRejection:
+        data = error.to_dict()
+        return cls(
+            kind=error.kind,
+            code=error.code,
+            message=error.message,
+            field=error.field,
+            limit=data["limit"],
+            value=data["value"],
+        )
+
+    def to_error(self) -> OrderRejected:
+        """The rejection as the error class it was raised as (by its kind)."""
+        error_class = _REJECTION_KINDS.get(self.kind, OrderRejected)
+        return error_class(
+            self.message, code=self.code, field=self.field, limit=self.limit, value=self.value
+        )
+
+
+_REJECTION_KINDS: dict[str, type[OrderRejected]] = {
+    ValidationRejected.kind: ValidationRejected,
+    RiskRejected.kind: RiskRejected,
+}
+
+
+class IdempotencyRecord(NamedTuple):
+    """What a store keeps under a key. ``token`` identifies the submission that
+    holds the key: only it may finish or release a PENDING record."""
+
+    key: str
+    user_id: UUID
+    fingerprint: str
+    state: IdempotencyState
+    token: str
+    created_at: datetime
+    expires_at: datetime
+    order_id: UUID | None = None
+    receipt: SubmitReceipt | None = None
+    rejection: StoredRejection | None = None
+
+    @classmethod
+    def pending(
+        cls,
+        *,
+        key: str,
+        user_id: UUID,
+        fingerprint: str,
+        token: str,
+        now: datetime,
+        ttl: timedelta,
+    ) -> IdempotencyRecord:
+        return cls(
+            key=key,
+            user_id=user_id,
+            fingerprint=fingerprint,
+            state=IdempotencyState.PENDING,
+            token=token,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+
+    def completed(self, receipt: SubmitReceipt) -> IdempotencyRecord:
+        return self._replace(
+            state=IdempotencyState.COMPLETED, order_id=receipt.order_id, receipt=receipt
+        )
+
+    def failed(self, rejection: StoredRejection) -> IdempotencyRecord:
+        return self._replace(state=IdempotencyState.FAILED, rejection=rejection)
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at
