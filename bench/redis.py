@@ -34,9 +34,9 @@ from uuid import UUID
 import redis
 
 from order_adapters.redis import RedisIdempotencyStore
-from order_adapters.redis.wire import record_to_json
+from order_adapters.wire import record_to_json
 from order_core import OrderStatus, SubmitReceipt
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import IdempotencyRecord
 
 DEFAULT_URL = os.environ.get("ORDERS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 TTL = timedelta(hours=24)

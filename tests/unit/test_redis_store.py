@@ -21,10 +21,10 @@ import pytest
 import redis
 
 from order_adapters.redis import RedisIdempotencyStore
-from order_adapters.redis.wire import record_from_json, record_to_json
+from order_adapters.wire import loads, record_from_json, record_to_json
 from order_core.errors import DependencyUnavailable
+from order_core.records import IdempotencyRecord, IdempotencyState, StoredRejection
 from order_core.results import SubmitReceipt
-from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState, StoredRejection
 from order_core.values import OrderStatus
 from tests.backends.redis import delete_keys, keys_under, redis_idempotency
 from tests.services import REDIS_URL, closed_port, need, unique_name
@@ -97,28 +97,60 @@ def live_claim(key: str, ttl: timedelta, token: str = "owner") -> IdempotencyRec
 # -- the wire format -----------------------------------------------------------------
 
 
+# What the previous release (wire version 1, decimals as text) wrote for awkward(state).
+V1_DOCUMENTS = {
+    IdempotencyState.PENDING: (
+        '{"v":1,"key":"u:awkward","user_id":"00000000-0000-4000-8000-00000000a11c",'
+        '"fingerprint":"v1|BRK.A|LIMIT|SELL|0.00000001|9999999999.99999999|","state":"PENDING",'
+        '"token":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","created_at":"2026-03-01T12:00:00.123456+00:00",'
+        '"expires_at":"2026-03-02T12:00:00.123457+00:00","expires_at_us":1772452800123457,'
+        '"order_id":null,"receipt":null,"rejection":null}'
+    ),
+    IdempotencyState.COMPLETED: (
+        '{"v":1,"key":"u:awkward","user_id":"00000000-0000-4000-8000-00000000a11c",'
+        '"fingerprint":"v1|BRK.A|LIMIT|SELL|0.00000001|9999999999.99999999|","state":"COMPLETED",'
+        '"token":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","created_at":"2026-03-01T12:00:00.123456+00:00",'
+        '"expires_at":"2026-03-02T12:00:00.123457+00:00","expires_at_us":1772452800123457,'
+        '"order_id":"00000000-0000-4000-8000-00000000beef","receipt":{"order_id":'
+        '"00000000-0000-4000-8000-00000000beef","status":"PENDING","estimated_price":"0.00000001",'
+        '"estimated_value":"9999999999.99999999","market_price":"150.10000000",'
+        '"submitted_at":"2026-03-01T12:00:00.123457+00:00","replayed":false},"rejection":null}'
+    ),
+    IdempotencyState.FAILED: (
+        '{"v":1,"key":"u:awkward","user_id":"00000000-0000-4000-8000-00000000a11c",'
+        '"fingerprint":"v1|BRK.A|LIMIT|SELL|0.00000001|9999999999.99999999|","state":"FAILED",'
+        '"token":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","created_at":"2026-03-01T12:00:00.123456+00:00",'
+        '"expires_at":"2026-03-02T12:00:00.123457+00:00","expires_at_us":1772452800123457,'
+        '"order_id":null,"receipt":null,"rejection":{"kind":"risk",'
+        '"code":"MAX_ORDER_QUANTITY_EXCEEDED","message":"quantity 100001 is above the maximum'
+        ' — «100000»","field":null,"limit":100000,"value":"100001.00000001"}}'
+    ),
+}
+
+
 @pytest.mark.parametrize("state", list(IdempotencyState))
 def test_the_wire_round_trip_is_exact(state: IdempotencyState) -> None:
     record = awkward(state)
     restored = record_from_json(record_to_json(record))
     assert restored == record
-    # Equal is not enough for money: the digits (the exponent) must survive too.
     if record.receipt is not None:
         assert restored.receipt is not None
-        assert [str(amount) for amount in restored.receipt[2:5]] == [
-            str(amount) for amount in record.receipt[2:5]
-        ]
+        assert all(type(amount) is Decimal for amount in restored.receipt[2:5])
     if record.rejection is not None:
         assert restored.rejection is not None
         assert type(restored.rejection.limit) is int and type(restored.rejection.value) is str
 
 
-def test_the_document_is_plain_json_with_exact_text() -> None:
-    document = json.loads(record_to_json(awkward(IdempotencyState.COMPLETED)))
+def test_the_document_is_plain_json_with_exact_numbers() -> None:
+    text = record_to_json(awkward(IdempotencyState.COMPLETED))
+    # Decimals are JSON numbers in plain notation, without trailing zeros.
+    assert b'"estimated_price":0.00000001,' in text
+    assert b'"estimated_value":9999999999.99999999,' in text
+    assert b'"market_price":150.1,' in text
+    document = json.loads(text, parse_float=Decimal)
+    assert document["v"] == 2
     receipt = document["receipt"]
-    assert receipt["estimated_price"] == "0.00000001"
-    assert receipt["estimated_value"] == "9999999999.99999999"
-    assert receipt["market_price"] == "150.10000000"
+    assert receipt["estimated_value"] == Decimal("9999999999.99999999")
     assert receipt["submitted_at"] == "2026-03-01T12:00:00.123457+00:00"
     assert document["user_id"] == str(USER) and document["state"] == "COMPLETED"
     # What the Lua scripts read: the owner's token, the state, the expiry in epoch us.
@@ -134,10 +166,18 @@ def test_a_naive_datetime_is_refused() -> None:
 
 
 def test_a_document_of_another_wire_version_is_refused() -> None:
-    document = json.loads(record_to_json(awkward(IdempotencyState.PENDING)))
-    document["v"] = 2
-    with pytest.raises(ValueError, match="wire version"):
-        record_from_json(json.dumps(document))
+    document = loads(record_to_json(awkward(IdempotencyState.PENDING)))
+    for version in (0, 3, "2", None):
+        document["v"] = version
+        with pytest.raises(ValueError, match="wire version"):
+            record_from_json(json.dumps(document))
+
+
+@pytest.mark.parametrize("state", list(IdempotencyState))
+def test_a_version_1_document_is_still_read(state: IdempotencyState) -> None:
+    restored = record_from_json(V1_DOCUMENTS[state])
+    assert restored == awkward(state)
+    assert record_from_json(V1_DOCUMENTS[state].encode()) == restored
 
 
 # -- through the server --------------------------------------------------------------
@@ -154,12 +194,31 @@ def test_awkward_records_come_back_exactly(
     assert store.get(record.key, AT) == record
 
 
+@pytest.mark.parametrize("state", list(IdempotencyState))
+def test_a_version_1_document_in_redis_is_read_and_finished(
+    store: RedisIdempotencyStore, raw: redis.Redis, state: IdempotencyState
+) -> None:
+    # Written by the previous release; its scripts' fields are unchanged.
+    raw.set(store.prefix + "u:awkward", V1_DOCUMENTS[state], px=60_000)
+    record = awkward(state)
+    assert store.get(record.key, AT) == record
+    other = record._replace(token="other")
+    assert store.begin(other._replace(state=IdempotencyState.PENDING)) == record
+    if state is IdempotencyState.PENDING:
+        done = awkward(IdempotencyState.COMPLETED)
+        assert store.finish(done)
+        assert raw.get(store.prefix + "u:awkward") == record_to_json(done)
+        assert store.get(record.key, AT) == done
+    else:
+        assert store.finish(record)  # already final with this record, by value
+
+
 def test_the_record_is_the_json_document_under_the_prefixed_key(
     store: RedisIdempotencyStore, raw: redis.Redis
 ) -> None:
     claim = awkward(IdempotencyState.PENDING, key=f"{USER}:client-key-1")
     store.begin(claim)
-    assert raw.get(f"{store.prefix}{USER}:client-key-1") == record_to_json(claim).encode()
+    assert raw.get(f"{store.prefix}{USER}:client-key-1") == record_to_json(claim)
     assert keys_under(raw, store.prefix) == [f"{store.prefix}{USER}:client-key-1".encode()]
 
 

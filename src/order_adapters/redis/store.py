@@ -2,7 +2,7 @@
 
 One key per idempotency key (``<prefix><user uuid>:<client key>``, or the
 derived hash), holding the record as the JSON document of
-:mod:`order_adapters.redis.wire`. ``begin`` is one ``SET key doc NX PX <ttl>``;
+:mod:`order_adapters.wire.idempotency`. ``begin`` is one ``SET key doc NX PX <ttl>``;
 ``reclaim``, ``finish`` and ``release`` are one Lua script each, which proves
 ownership by the record's *token* (never by "the key existed") and checks its
 state, exactly as the port's docstrings say. The key expires when the record
@@ -33,9 +33,9 @@ from redis.exceptions import (
 )
 from redis.retry import Retry
 
-from order_adapters.redis.wire import epoch_us, record_from_json, record_to_json
+from order_adapters.wire import epoch_us, record_from_json, record_to_json
 from order_core.errors import DependencyUnavailable
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import IdempotencyRecord
 
 __all__ = ["DEFAULT_PREFIX", "RedisIdempotencyStore"]
 
@@ -44,8 +44,9 @@ DEFAULT_PREFIX: Final = "orders:idem:"
 _MICROSECOND = timedelta(microseconds=1)
 
 # Every script reads the stored document's ``token``, ``state`` and
-# ``expires_at_us`` (see the wire module). An expiry is judged by the caller's
-# clock (the claim's created_at), as the in-memory store does, not by Redis's.
+# ``expires_at_us`` (see order_adapters.wire.idempotency). An expiry is judged by
+# the caller's clock (the claim's created_at), as the in-memory store does, not
+# by Redis's.
 
 # After ``SET NX`` failed: the key is held, but its record may have expired by
 # the claim's clock while Redis (which counts its own time) still keeps it.
@@ -251,7 +252,7 @@ class RedisIdempotencyStore:
         self, stale: IdempotencyRecord, claim: IdempotencyRecord
     ) -> IdempotencyRecord | None:
         document = record_to_json(claim)
-        args: list[str | int] = [
+        args: list[bytes | str | int] = [
             document,
             stale.token,
             epoch_us(claim.created_at),
@@ -262,7 +263,11 @@ class RedisIdempotencyStore:
         return None if held is None else record_from_json(_text(held))
 
     def finish(self, record: IdempotencyRecord) -> bool:
-        args: list[str | int] = [record_to_json(record), record.token, epoch_us(record.expires_at)]
+        args: list[bytes | str | int] = [
+            record_to_json(record),
+            record.token,
+            epoch_us(record.expires_at),
+        ]
         with _DRIVER_ERRORS:
             outcome: object = self._finish(keys=[self._prefix + record.key], args=args)
         if isinstance(outcome, int):

@@ -23,6 +23,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from order_adapters import wire
 from order_core.errors import (
     ConcurrencyConflict,
     DependencyUnavailable,
@@ -86,9 +87,14 @@ class Dialect(Protocol):
 
     def uuid_from(self, raw: Any) -> UUID | None: ...
 
-    def json(self, value: Any) -> Any: ...
+    def json(self, value: Any) -> Any:
+        """A parameter for a JSON column holding ``value``, a document of
+        :mod:`order_adapters.wire` (written by its encoder)."""
+        ...
 
-    def json_from(self, raw: Any) -> Any: ...
+    def json_from(self, raw: Any) -> Any:
+        """The document a JSON column held, its numbers exact."""
+        ...
 
     def many(self, values: Sequence[Any]) -> Any:
         """A list parameter for :func:`any_of`."""
@@ -117,7 +123,8 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 class PostgresDialect:
-    """psycopg 3: native UUID, NUMERIC and JSONB; pipelined flushes."""
+    """psycopg 3: native UUID, NUMERIC and JSONB; pipelined flushes. JSONB is
+    written and read by the wire codec (see :func:`dialect_for`)."""
 
     name = "postgresql"
     # psycopg counts the statements queued behind a failed one in a pipeline as
@@ -155,10 +162,10 @@ class PostgresDialect:
         return raw  # type: ignore[no-any-return]
 
     def json(self, value: Any) -> Any:
-        return None if value is None else self._jsonb(value)
+        return None if value is None else self._jsonb(value, wire.dumps)
 
     def json_from(self, raw: Any) -> Any:
-        return raw  # psycopg loads JSONB itself
+        return raw  # psycopg loads JSONB, with wire.loads (see _read_json_exactly)
 
     def many(self, values: Sequence[Any]) -> Any:
         return list(values)
@@ -238,10 +245,10 @@ class SqliteDialect:
         return None if raw is None else UUID(hex=raw)
 
     def json(self, value: Any) -> Any:
-        return None if value is None else json.dumps(value, separators=(",", ":"))
+        return None if value is None else wire.dumps(value).decode()
 
     def json_from(self, raw: Any) -> Any:
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else wire.loads(raw)
 
     def many(self, values: Sequence[Any]) -> Any:
         return json.dumps(list(values))  # read back with json_each()
@@ -303,8 +310,21 @@ def _uuid_of(detail: str | None) -> UUID:
         return UUID(int=0)
 
 
+def _read_json_exactly(connection: Any, _record: Any) -> None:
+    # psycopg reads JSON numbers as floats by default; wire.loads reads them as
+    # exact Decimals.
+    from psycopg.types.json import set_json_loads  # noqa: PLC0415  # the postgres extra
+
+    set_json_loads(wire.loads, connection)
+
+
 def dialect_for(engine: sa.Engine) -> Dialect:
+    """The dialect of ``engine``. On PostgreSQL, every connection the engine
+    opens from now on reads JSON through the wire codec: call this before the
+    engine connects (as :class:`~order_adapters.sql.SqlDatabase` does)."""
     if engine.dialect.name == "postgresql":
+        if not sa.event.contains(engine, "connect", _read_json_exactly):
+            sa.event.listen(engine, "connect", _read_json_exactly)
         return PostgresDialect()
     if engine.dialect.name == "sqlite":
         return SqliteDialect()
