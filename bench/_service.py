@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from order_adapters.memory import InMemoryLedger, InMemoryMarketData, RandomIds, SystemClock
+from order_adapters.memory import RandomIds, SystemClock
+from order_adapters.simulated import InMemoryLedger, InMemoryMarketData
 from order_core import Dependencies, OrderService, Symbol
-from order_core.ports import AssetDetails, UnitOfWorkFactory
+from order_core.ports import UnitOfWorkFactory
+from order_core.records import AssetDetails
 
 
 def trading_service(

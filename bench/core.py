@@ -26,6 +26,7 @@ from order_adapters.memory import (
     InProcessBroker,
     SystemClock,
 )
+from order_adapters.topology import POSITIONS_QUEUE
 from order_core import (
     OrderExecuted,
     OrderService,
@@ -49,7 +50,7 @@ def build() -> tuple[OrderService, InMemoryDatabase, InProcessBroker, list[UUID]
         assert isinstance(message.event, OrderExecuted)
         ledger.apply_execution(message.event)
 
-    broker.subscribe("positions.updates", [OrderExecuted], keep_positions)
+    broker.subscribe(POSITIONS_QUEUE, keep_positions)
     return service, database, broker, users
 
 

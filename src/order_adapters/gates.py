@@ -7,7 +7,7 @@ from datetime import datetime
 
 from order_core.errors import DependencyUnavailable
 from order_core.ports import IdempotencyStore
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import IdempotencyRecord
 
 __all__ = ["DatabaseFallbackGate"]
 

@@ -27,7 +27,7 @@ IDEMPOTENCY_STORES = {"memory": memory_idempotency}
 
 @contextmanager
 def memory_ledger() -> Iterator[object]:
-    from order_adapters.memory import InMemoryLedger  # noqa: PLC0415
+    from order_adapters.simulated import InMemoryLedger  # noqa: PLC0415
 
     yield InMemoryLedger()
 

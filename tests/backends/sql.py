@@ -2,7 +2,7 @@
 
 Each test gets empty tables: a copy of a migrated SQLite file, or this run's own
 PostgreSQL database truncated. Idempotency records may name an order (a foreign
-key, as in 000 §4.2), so the order the shared test receipts point to exists.
+key, as in the seed), so the order the shared test receipts point to exists.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ IDEMPOTENCY_STORES = {"sqlite": sqlite_idempotency, "postgres": postgres_idempot
 
 @contextmanager
 def sqlite_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
-    from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
+    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
 
     template = request.getfixturevalue("sqlite_template")
     database = fresh_sqlite(template, request.getfixturevalue("tmp_path"))
@@ -85,7 +85,7 @@ def sqlite_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
 
 @contextmanager
 def postgres_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
-    from order_adapters.simulated.ledger import SqlLedger  # noqa: PLC0415
+    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
 
     database = empty_postgres(request.getfixturevalue("postgres_url"))
     try:

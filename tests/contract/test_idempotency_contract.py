@@ -1,4 +1,4 @@
-"""The idempotency store's contract (DESIGN §4), for every backend: atomic
+"""The idempotency store's contract (docs/library.md, "Idempotency"), for every backend: atomic
 claims, ownership proven by token, expiry."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from order_core.ports import IdempotencyStore
-from order_core.rules.idempotency import IdempotencyState
+from order_core.records import IdempotencyState
 from tests.contract.factories import T0, make_record, receipt, rejection
 
 

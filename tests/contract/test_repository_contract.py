@@ -1,4 +1,4 @@
-"""The order repository's contract (002 §4.1), for every backend."""
+"""The order repository's contract (docs/contracts.md), for every backend."""
 
 from __future__ import annotations
 

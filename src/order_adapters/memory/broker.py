@@ -1,8 +1,10 @@
 """The ``memory://`` broker: queues inside the process.
 
-A subscription is a named queue bound to some event types, like a RabbitMQ
-queue bound to an exchange. :meth:`InProcessBroker.publish` only enqueues (the
-"confirm"); :meth:`InProcessBroker.deliver` runs the handlers. A handler's
+Messages are routed as the messaging topology says (:mod:`order_adapters.topology`)
+to the queues that have a consumer in this process; routes to queues nobody
+here consumes are dropped, as nothing would ever read them.
+:meth:`InProcessBroker.publish` only enqueues (the "confirm");
+:meth:`InProcessBroker.deliver` runs the handlers. A handler's
 answer decides what happens next: acknowledge, retry after a delay (delayed
 deliveries wait in a time-ordered heap, so a long delay never holds back a short
 one) or dead-letter. A handler that raises is dead-lettered with the error,
@@ -15,12 +17,13 @@ import heapq
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from order_core.events import OrderEvent, OutboxMessage
+from order_adapters.topology import Topology
+from order_core.events import OutboxMessage
 from order_core.ports import Clock
 from order_core.usecases.worker import Disposition, Handling
 
@@ -43,7 +46,6 @@ class DeadLetter:
 @dataclass(slots=True)
 class _Queue:
     name: str
-    event_types: tuple[type[OrderEvent], ...]
     handler: MessageHandler
     ready: deque[tuple[OutboxMessage, int]]
 
@@ -51,29 +53,33 @@ class _Queue:
 class InProcessBroker:
     """A :class:`~order_core.ports.MessagePublisher` with in-process consumers."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, topology: Topology | None = None) -> None:
         self._clock = clock
+        self.topology = topology or Topology.build()
         self._lock = threading.Lock()
-        self._queues: list[_Queue] = []
+        self._queues: dict[str, _Queue] = {}
         self._delayed: list[tuple[datetime, int, str, OutboxMessage, int]] = []
         self._tiebreak = itertools.count()
         self._dead_letters: list[DeadLetter] = []
         self.published_count = 0
 
-    def subscribe(
-        self, queue: str, event_types: Iterable[type[OrderEvent]], handler: MessageHandler
-    ) -> None:
-        """Bind a new queue named ``queue`` to the event types, consumed by ``handler``."""
+    def subscribe(self, queue: str, handler: MessageHandler) -> None:
+        """Consume the topology's queue ``queue`` with ``handler``."""
+        if queue not in {declared.name for declared in self.topology.queues}:
+            raise ValueError(f"queue {queue!r} is not in the topology")
         with self._lock:
-            if any(existing.name == queue for existing in self._queues):
-                raise ValueError(f"queue {queue!r} already exists")
-            self._queues.append(_Queue(queue, tuple(event_types), handler, deque()))
+            if queue in self._queues:
+                raise ValueError(f"queue {queue!r} already has a consumer")
+            self._queues[queue] = _Queue(queue, handler, deque())
 
     def publish(self, messages: Sequence[OutboxMessage]) -> None:
+        queues_of = self.topology.queues_of
         with self._lock:
+            queues = self._queues
             for message in messages:
-                for queue in self._queues:
-                    if isinstance(message.event, queue.event_types):
+                for name in queues_of(message.event):
+                    queue = queues.get(name)
+                    if queue is not None:
                         queue.ready.append((message, 0))
             self.published_count += len(messages)
 
@@ -94,7 +100,7 @@ class InProcessBroker:
     def pending(self) -> int:
         """Deliveries waiting, ready or delayed."""
         with self._lock:
-            return sum(len(queue.ready) for queue in self._queues) + len(self._delayed)
+            return sum(len(queue.ready) for queue in self._queues.values()) + len(self._delayed)
 
     def next_due(self) -> datetime | None:
         """When the earliest delayed delivery becomes due."""
@@ -110,7 +116,7 @@ class InProcessBroker:
 
     def _next_ready(self) -> tuple[_Queue, OutboxMessage, int] | None:
         with self._lock:
-            for queue in self._queues:
+            for queue in self._queues.values():
                 if queue.ready:
                     message, retries = queue.ready.popleft()
                     return queue, message, retries
@@ -140,10 +146,9 @@ class InProcessBroker:
     def _promote_due(self) -> None:
         now = self._clock.now()
         with self._lock:
-            by_name = {queue.name: queue for queue in self._queues}
             while self._delayed and self._delayed[0][0] <= now:
                 _, _, name, message, retries = heapq.heappop(self._delayed)
-                by_name[name].ready.append((message, retries))
+                self._queues[name].ready.append((message, retries))
 
 
 if TYPE_CHECKING:

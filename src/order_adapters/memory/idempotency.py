@@ -16,7 +16,7 @@ from order_adapters.memory.rows import (
     record_from_row,
     record_to_row,
 )
-from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState
+from order_core.records import IdempotencyRecord, IdempotencyState
 
 __all__ = ["InMemoryIdempotencyStore"]
 

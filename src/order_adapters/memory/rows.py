@@ -17,9 +17,17 @@ from typing import Final, TypeVar
 from uuid import UUID
 
 from order_core.order import Order
+from order_core.records import IdempotencyRecord, IdempotencyState, StoredRejection
 from order_core.results import SubmitReceipt
-from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState, StoredRejection
-from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity, Symbol
+from order_core.values import (
+    SIDES_BY_VALUE,
+    STATUSES_BY_VALUE,
+    TYPES_BY_VALUE,
+    OrderStatus,
+    Price,
+    Quantity,
+    Symbol,
+)
 
 # Stored symbols were valid when written: rebuild them through the cache, unchecked.
 symbol_of = functools.lru_cache(maxsize=4096)(Symbol)
@@ -63,15 +71,14 @@ def uuid_from_int(number: int) -> UUID:
     return identifier
 
 
-def _amount(cls: type[Quantity] | type[Price], value: Decimal) -> Quantity | Price:
+_Amount = TypeVar("_Amount", Quantity, Price)
+
+
+def _amount(cls: type[_Amount], value: Decimal) -> _Amount:
     amount = _new(cls)
     _set(amount, "value", value)
     return amount
 
-
-_SIDES = OrderSide._value2member_map_
-_TYPES = OrderType._value2member_map_
-_STATUSES = OrderStatus._value2member_map_
 
 # id, user_id, symbol, side, type, quantity, price, stop_price, status,
 # created_at, updated_at, executed_at, execution_price,
@@ -133,32 +140,29 @@ def order_to_row(order: Order) -> OrderRow:
 
 
 def order_from_row(row: OrderRow) -> Order:
-    """Rebuild a stored order. Rows are written only from valid orders, so the
-    aggregate's construction checks are not repeated."""
-    order = _new(Order)
-    order.id = uuid_from_int(row[0])
-    order.user_id = uuid_from_int(row[1])
-    order.symbol = symbol_of(row[2])
-    order.side = _SIDES[row[3]]  # type: ignore[assignment]  # the map holds members
-    order.order_type = _TYPES[row[4]]  # type: ignore[assignment]
-    order.quantity = _amount(Quantity, row[5])  # type: ignore[assignment]
+    """Rebuild a stored order. Rows are written only from valid orders, so it
+    goes through the trusted :meth:`Order.restore`."""
     price, stop_price = row[6], row[7]
-    order.price = None if price is None else _amount(Price, price)  # type: ignore[assignment]
-    order.stop_price = (
-        None if stop_price is None else _amount(Price, stop_price)  # type: ignore[assignment]
+    return Order.restore(
+        uuid_from_int(row[0]),
+        uuid_from_int(row[1]),
+        symbol_of(row[2]),
+        SIDES_BY_VALUE[row[3]],
+        TYPES_BY_VALUE[row[4]],
+        _amount(Quantity, row[5]),
+        None if price is None else _amount(Price, price),
+        None if stop_price is None else _amount(Price, stop_price),
+        STATUSES_BY_VALUE[row[8]],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        row[15],
+        row[16],
+        row[17],
     )
-    order.status = _STATUSES[row[8]]  # type: ignore[assignment]
-    order.created_at = row[9]
-    order.updated_at = row[10]
-    order.executed_at = row[11]
-    order.execution_price = row[12]
-    order.market_price_at_submission = row[13]
-    order.market_data_timestamp = row[14]
-    order.failure_reason = row[15]
-    order.triggered_at = row[16]
-    order.version = row[17]
-    order._events = ()
-    return order
 
 
 # key, user_id, fingerprint, state, token, created_at, expires_at, order_id,

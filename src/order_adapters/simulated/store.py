@@ -9,10 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from order_adapters.simulated.tables import sim_metadata
-from order_adapters.sql import SqlDatabase
-from order_adapters.sql.dialects import Dialect, Sql
-from order_adapters.sql.migrate import schema_lock
-from order_adapters.sql.session import translated
+from order_adapters.sql import Dialect, Sql, SqlDatabase, pooled_connection, schema_lock, translated
 
 __all__ = ["Run", "SimStore"]
 
@@ -47,35 +44,19 @@ class SimStore:
     @contextmanager
     def transaction(self) -> Iterator[Run]:
         dialect = self.dialect
-        with translated(dialect):
-            pooled = self.engine.raw_connection()
-        connection: Any = pooled.driver_connection
-        try:
-            with translated(dialect, pooled):
-                dialect.begin(connection)
+        with pooled_connection(self.engine, dialect) as connection:
+            dialect.begin(connection)
 
             def run(sql: Sql, values: dict[str, Any]) -> Any:
-                with translated(dialect, pooled):
-                    return connection.execute(sql.text, sql.params(values))
+                return connection.execute(sql.text, sql.params(values))
 
             try:
                 yield run
             except BaseException:
-                with translated(dialect, pooled):
-                    connection.execute("ROLLBACK")
+                connection.execute("ROLLBACK")
                 raise
-            with translated(dialect, pooled):
-                connection.execute("COMMIT")
-        finally:
-            pooled.close()
+            connection.execute("COMMIT")
 
     def read(self, sql: Sql, values: dict[str, Any]) -> list[Any]:
-        dialect = self.dialect
-        with translated(dialect):
-            pooled = self.engine.raw_connection()
-        try:
-            connection: Any = pooled.driver_connection
-            with translated(dialect, pooled):
-                return list(connection.execute(sql.text, sql.params(values)).fetchall())
-        finally:
-            pooled.close()
+        with pooled_connection(self.engine, self.dialect) as connection:
+            return list(connection.execute(sql.text, sql.params(values)).fetchall())

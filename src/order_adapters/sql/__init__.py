@@ -3,6 +3,10 @@
 Needs the ``sql`` extra (``postgres`` for PostgreSQL). ``upgrade(url)`` brings a
 database to the newest schema; ``SqlDatabase.from_url(url)`` gives units of
 work, the outbox relay's view and the idempotency store.
+
+Adapters keeping tables of their own in the same database (the simulated
+services) build on ``pooled_connection``, ``Dialect``, ``Sql``,
+``dialect_insert`` and ``schema_lock``.
 """
 
 from importlib.util import find_spec
@@ -13,27 +17,36 @@ if find_spec("sqlalchemy") is None or find_spec("alembic") is None:
         "(or 'order-service[postgres]' for PostgreSQL)"
     )
 
-from order_adapters.sql.database import PoolSettings, SqlDatabase
+from order_adapters.sql.database import SqlDatabase
+from order_adapters.sql.dialects import Dialect, Sql
 from order_adapters.sql.idempotency import SqlIdempotencyStore
 from order_adapters.sql.migrate import (
     HEAD_REVISION,
     current_revision,
     ensure_head,
     head_revision,
+    schema_lock,
     upgrade,
 )
 from order_adapters.sql.outbox import SqlOutbox
+from order_adapters.sql.session import pooled_connection, translated
+from order_adapters.sql.statements import dialect_insert
 from order_adapters.sql.unit_of_work import SqlUnitOfWork
 
 __all__ = [
     "HEAD_REVISION",
-    "PoolSettings",
+    "Dialect",
+    "Sql",
     "SqlDatabase",
     "SqlIdempotencyStore",
     "SqlOutbox",
     "SqlUnitOfWork",
     "current_revision",
+    "dialect_insert",
     "ensure_head",
     "head_revision",
+    "pooled_connection",
+    "schema_lock",
+    "translated",
     "upgrade",
 ]

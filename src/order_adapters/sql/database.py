@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from order_adapters.settings import DatabaseSettings
 from order_adapters.sql.dialects import dialect_for
 from order_adapters.sql.idempotency import SqlIdempotencyStore
 from order_adapters.sql.outbox import SqlOutbox
@@ -16,22 +16,7 @@ from order_adapters.sql.session import Session
 from order_adapters.sql.statements import Statements
 from order_adapters.sql.unit_of_work import SqlUnitOfWork
 
-__all__ = ["PoolSettings", "SqlDatabase"]
-
-
-@dataclass(frozen=True, slots=True)
-class PoolSettings:
-    """Connection pool and timeouts. The defaults allow 25 connections, as the
-    seed's service does (002 §4.1)."""
-
-    pool_size: int = 10
-    max_overflow: int = 15
-    #: Seconds to wait for a free pooled connection before giving up.
-    pool_timeout: float = 5.0
-    #: Seconds to establish a new connection.
-    connect_timeout: float = 5.0
-    #: Seconds one statement may run (PostgreSQL) or wait for a lock (SQLite).
-    statement_timeout: float = 5.0
+__all__ = ["SqlDatabase"]
 
 
 class SqlDatabase:
@@ -46,9 +31,11 @@ class SqlDatabase:
         self.idempotency = SqlIdempotencyStore(engine, self.dialect, self.statements)
 
     @classmethod
-    def from_url(cls, url: str, settings: PoolSettings | None = None) -> SqlDatabase:
-        """``postgresql+psycopg://user@host/db`` or ``sqlite:///path/to/file.db``."""
-        return cls(create_engine(url, settings or PoolSettings()))
+    def from_url(cls, url: str, settings: DatabaseSettings | None = None) -> SqlDatabase:
+        """``postgresql+psycopg://user@host/db`` or ``sqlite:///path/to/file.db``,
+        with the pool and timeouts of ``settings`` (the defaults allow 25
+        connections, as the seed's service does)."""
+        return cls(create_engine(url, settings or DatabaseSettings()))
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(Session(self.engine, self.dialect, self.statements))
@@ -60,7 +47,7 @@ class SqlDatabase:
         self.engine.dispose()
 
 
-def create_engine(url: str, settings: PoolSettings) -> sa.Engine:
+def create_engine(url: str, settings: DatabaseSettings) -> sa.Engine:
     """An engine whose connections run in autocommit: the units of work send
     BEGIN and COMMIT themselves, only when they write."""
     parsed = sa.make_url(url)

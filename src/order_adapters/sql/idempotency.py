@@ -6,6 +6,8 @@ across processes without Redis, on the same rows the units of work write."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +15,9 @@ import sqlalchemy as sa
 
 from order_adapters.sql.dialects import Dialect, Sql
 from order_adapters.sql.mapping import record_from_row, record_params
-from order_adapters.sql.session import translated
+from order_adapters.sql.session import pooled_connection
 from order_adapters.sql.statements import Statements
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import IdempotencyRecord
 
 __all__ = ["SqlIdempotencyStore"]
 
@@ -92,26 +94,12 @@ class SqlIdempotencyStore:
             ).fetchone()
         return None if row is None else record_from_row(row, d)
 
-    def _connection(self) -> _Runner:
-        return _Runner(self._engine, self._dialect)
+    @contextmanager
+    def _connection(self) -> Iterator[Callable[[Sql, dict[str, Any]], Any]]:
+        """Runs statements, in autocommit, on one pooled connection for the call."""
+        with pooled_connection(self._engine, self._dialect) as connection:
 
+            def run(sql: Sql, values: dict[str, Any]) -> Any:
+                return connection.execute(sql.text, sql.params(values))
 
-class _Runner:
-    """A pooled connection for one call; statements run in autocommit."""
-
-    def __init__(self, engine: sa.Engine, dialect: Dialect) -> None:
-        self._engine = engine
-        self._dialect = dialect
-        self._pooled: Any = None
-
-    def __enter__(self) -> _Runner:
-        with translated(self._dialect):
-            self._pooled = self._engine.raw_connection()
-        return self
-
-    def __call__(self, sql: Sql, values: dict[str, Any]) -> Any:
-        with translated(self._dialect, self._pooled):
-            return self._pooled.driver_connection.execute(sql.text, sql.params(values))
-
-    def __exit__(self, *_: object) -> None:
-        self._pooled.close()
+            yield run

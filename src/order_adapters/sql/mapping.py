@@ -6,19 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from order_adapters.sql.codec import (
-    event_from_json,
-    event_to_json,
-    response_from_json,
-    response_to_json,
-)
 from order_adapters.sql.dialects import Dialect
+from order_adapters.wire import (
+    event_from_document,
+    event_to_document,
+    response_from_document,
+    response_to_document,
+)
 from order_core.events import OutboxMessage
 from order_core.order import Order
-from order_core.rules.idempotency import IdempotencyRecord, IdempotencyState
-from order_core.values import OrderSide, OrderStatus, OrderType, Price, Quantity, Symbol
+from order_core.records import IdempotencyRecord, IdempotencyState
+from order_core.values import (
+    SIDES_BY_VALUE,
+    STATUSES_BY_VALUE,
+    TYPES_BY_VALUE,
+    Price,
+    Quantity,
+    Symbol,
+)
 
 __all__ = [
     "message_from_row",
@@ -29,9 +36,13 @@ __all__ = [
     "record_params",
 ]
 
-_SIDES = OrderSide._value2member_map_
-_TYPES = OrderType._value2member_map_
-_STATUSES = OrderStatus._value2member_map_
+_T = TypeVar("_T")
+
+
+def _present(value: _T | None) -> _T:
+    """A NOT NULL column's value."""
+    assert value is not None
+    return value
 
 
 def order_params(order: Order, d: Dialect) -> dict[str, Any]:
@@ -60,36 +71,34 @@ def order_params(order: Order, d: Dialect) -> dict[str, Any]:
 
 def order_from_row(row: Sequence[Any], d: Dialect) -> Order:
     """An order from a row in ``schema.ORDER_COLUMNS`` order. Rows were written
-    from valid orders, so the aggregate's construction checks are not repeated."""
+    from valid orders, so it goes through the trusted :meth:`Order.restore`."""
     money, time = d.money_from, d.time_from
-    quantity = money(row[5])
     price = money(row[6])
     stop_price = money(row[7])
-    order = Order.__new__(Order)
-    order.id = d.uuid_from(row[0])  # type: ignore[assignment]
-    order.user_id = d.uuid_from(row[1])  # type: ignore[assignment]
-    order.symbol = Symbol(row[2])
-    order.order_type = _TYPES[row[3]]  # type: ignore[assignment]
-    order.side = _SIDES[row[4]]  # type: ignore[assignment]
-    order.quantity = Quantity(quantity)  # type: ignore[arg-type]
-    order.price = None if price is None else Price(price)
-    order.stop_price = None if stop_price is None else Price(stop_price)
-    order.status = _STATUSES[row[8]]  # type: ignore[assignment]
-    order.created_at = time(row[9])  # type: ignore[assignment]
-    order.updated_at = time(row[10])  # type: ignore[assignment]
-    order.executed_at = time(row[11])
-    order.execution_price = money(row[12])
-    order.market_price_at_submission = money(row[13])
-    order.market_data_timestamp = time(row[14])
-    order.failure_reason = row[15]
-    order.triggered_at = time(row[16])
-    order.version = row[17]
-    order._events = ()
-    return order
+    return Order.restore(
+        _present(d.uuid_from(row[0])),
+        _present(d.uuid_from(row[1])),
+        Symbol(row[2]),
+        SIDES_BY_VALUE[row[4]],
+        TYPES_BY_VALUE[row[3]],
+        Quantity(_present(money(row[5]))),
+        None if price is None else Price(price),
+        None if stop_price is None else Price(stop_price),
+        STATUSES_BY_VALUE[row[8]],
+        _present(time(row[9])),
+        _present(time(row[10])),
+        time(row[11]),
+        money(row[12]),
+        money(row[13]),
+        time(row[14]),
+        row[15],
+        time(row[16]),
+        row[17],
+    )
 
 
 def message_params(message: OutboxMessage, d: Dialect) -> dict[str, Any]:
-    event_type, payload = event_to_json(message.event)
+    event_type, payload = event_to_document(message.event)
     return {
         "message_id": d.uuid(message.message_id),
         "event_type": event_type,
@@ -104,7 +113,7 @@ def message_from_row(row: Sequence[Any], d: Dialect) -> tuple[int, OutboxMessage
     """(outbox row id, message) from ``id, message_id, event_type, payload``."""
     message_id = d.uuid_from(row[1])
     assert message_id is not None
-    return row[0], OutboxMessage(message_id, event_from_json(row[2], d.json_from(row[3])))
+    return row[0], OutboxMessage(message_id, event_from_document(row[2], d.json_from(row[3])))
 
 
 def record_params(record: IdempotencyRecord, d: Dialect) -> dict[str, Any]:
@@ -113,7 +122,7 @@ def record_params(record: IdempotencyRecord, d: Dialect) -> dict[str, Any]:
         "order_id": d.uuid(record.order_id),
         "user_id": d.uuid(record.user_id),
         "status": record.state._value_,
-        "response_data": d.json(response_to_json(record.receipt, record.rejection)),
+        "response_data": d.json(response_to_document(record.receipt, record.rejection)),
         "created_at": d.time(record.created_at),
         "expires_at": d.time(record.expires_at),
         "request_fingerprint": record.fingerprint,
@@ -123,7 +132,7 @@ def record_params(record: IdempotencyRecord, d: Dialect) -> dict[str, Any]:
 
 def record_from_row(row: Sequence[Any], d: Dialect) -> IdempotencyRecord:
     """A record from a row in ``order_idempotency``'s column order."""
-    receipt, rejection = response_from_json(d.json_from(row[4]))
+    receipt, rejection = response_from_document(d.json_from(row[4]))
     user_id, created_at, expires_at = d.uuid_from(row[2]), d.time_from(row[5]), d.time_from(row[6])
     assert user_id is not None  # NOT NULL columns
     assert created_at is not None

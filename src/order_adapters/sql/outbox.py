@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from order_adapters.sql.dialects import Dialect
 from order_adapters.sql.mapping import message_from_row
-from order_adapters.sql.session import translated
+from order_adapters.sql.session import pooled_connection
 from order_adapters.sql.statements import Statements
 from order_core.events import OutboxMessage
 
@@ -45,51 +44,36 @@ class SqlOutbox:
     @contextmanager
     def claim(self, limit: int) -> Iterator[_Batch]:
         dialect, sql = self._dialect, self._sql
-        with translated(dialect):
-            pooled = self._engine.raw_connection()
-        try:
-            connection: Any = pooled.driver_connection
-            with translated(dialect, pooled):
-                dialect.begin(connection)
-                rows = connection.execute(
-                    sql.unsent_outbox.text, sql.unsent_outbox.params({"limit": limit})
-                ).fetchall()
+        with pooled_connection(self._engine, dialect) as connection:
+            dialect.begin(connection)
+            rows = connection.execute(
+                sql.unsent_outbox.text, sql.unsent_outbox.params({"limit": limit})
+            ).fetchall()
             claimed = [message_from_row(row, dialect) for row in rows]
             batch = _Batch([row_id for row_id, _ in claimed], [message for _, message in claimed])
             try:
                 yield batch
             except BaseException:
-                with translated(dialect, pooled):
-                    connection.execute("ROLLBACK")
+                connection.execute("ROLLBACK")
                 raise
-            with translated(dialect, pooled):
-                if batch.sent and batch._row_ids:
-                    connection.execute(
-                        sql.mark_outbox_sent.text,
-                        sql.mark_outbox_sent.params(
-                            {
-                                "ids": dialect.many(batch._row_ids),
-                                "sent_at": dialect.time(datetime.now(UTC)),
-                            }
-                        ),
-                    )
-                    connection.execute("COMMIT")
-                else:
-                    connection.execute("ROLLBACK")
-        finally:
-            pooled.close()
+            if batch.sent and batch._row_ids:
+                connection.execute(
+                    sql.mark_outbox_sent.text,
+                    sql.mark_outbox_sent.params(
+                        {
+                            "ids": dialect.many(batch._row_ids),
+                            "sent_at": dialect.time(datetime.now(UTC)),
+                        }
+                    ),
+                )
+                connection.execute("COMMIT")
+            else:
+                connection.execute("ROLLBACK")
 
     def pending_count(self) -> int:
         """Messages not yet marked sent (for monitoring and tests)."""
-        table = "order_outbox"
-        with translated(self._dialect):
-            pooled = self._engine.raw_connection()
-        try:
-            connection: Any = pooled.driver_connection
-            with translated(self._dialect, pooled):
-                row = connection.execute(
-                    f"SELECT count(*) FROM {table} WHERE sent_at IS NULL"
-                ).fetchone()
-            return int(row[0])
-        finally:
-            pooled.close()
+        with pooled_connection(self._engine, self._dialect) as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM order_outbox WHERE sent_at IS NULL"
+            ).fetchone()
+        return int(row[0])

@@ -1,17 +1,18 @@
-"""The order repository on the ``orders`` table (002 §4.1)."""
+"""The order repository on the ``orders`` table (docs/contracts.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from order_adapters.sql.mapping import order_from_row, order_params
 from order_adapters.sql.session import Session
 from order_core.errors import ConcurrencyConflict
 from order_core.order import Order
-from order_core.ports import OrderActivity, OrderPage
+from order_core.records import OrderActivity, OrderPage
 from order_core.values import OrderSide, OrderStatus, Symbol
 
 __all__ = ["SqlOrderRepository"]
@@ -163,9 +164,9 @@ class SqlOrderRepository:
         )
         return int(row[0])
 
-    def _orders(self, rows: list[object]) -> list[Order]:
+    def _orders(self, rows: Sequence[Sequence[Any]]) -> list[Order]:
         dialect = self._session.dialect
-        return [order_from_row(row, dialect) for row in rows]  # type: ignore[arg-type]
+        return [order_from_row(row, dialect) for row in rows]
 
 
 def _limit(session: Session, limit: int | None) -> int | None:

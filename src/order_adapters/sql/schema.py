@@ -1,4 +1,4 @@
-"""The tables: ``orders`` and ``order_idempotency`` as 000 §4.1 and §4.2 define them
+"""The tables: ``orders`` and ``order_idempotency`` as the seed defines them (docs/contracts.md)
 (without the foreign key to the monolith's ``users`` table), plus ``stop_price``,
 ``triggered_at`` and ``version`` on orders, the request fingerprint and owner
 token on idempotency records, and the transactional outbox.
@@ -42,7 +42,7 @@ orders = sa.Table(
     sa.Column("failure_reason", sa.Text()),
     sa.Column("triggered_at", sa.DateTime()),
     sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
-    # 000 §4.1's indexes...
+    # The seed's indexes...
     sa.Index("idx_orders_user_id", "user_id"),
     sa.Index("idx_orders_status", "status"),
     sa.Index("idx_orders_symbol", "symbol"),

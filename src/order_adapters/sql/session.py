@@ -1,10 +1,11 @@
 """A pooled driver connection, the writes buffered on it, and the translation of
 driver errors into the library's.
 
-Reads run outside any transaction (autocommit: each sees committed data, as
-READ COMMITTED does), so a read never pays for a BEGIN. Writes are buffered and
-flushed at commit in one transaction; a read issued while writes are buffered
-first flushes them into an open transaction so it sees them.
+Connections run in autocommit. A unit of work's reads run outside any
+transaction (each sees committed data, as READ COMMITTED does), so a read never
+pays for a BEGIN. Writes are buffered and flushed at commit in one transaction;
+a read issued while writes are buffered first flushes them into an open
+transaction so it sees them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from order_adapters.sql.dialects import Dialect, Sql, Write
 from order_adapters.sql.statements import Statements
 from order_core.errors import DependencyUnavailable, OrderError
 
-__all__ = ["Session", "translated"]
+__all__ = ["Session", "pooled_connection", "translated"]
 
 
 @contextmanager
@@ -51,6 +52,27 @@ def _reason(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def _checkout(engine: sa.Engine, dialect: Dialect) -> Any:
+    """A connection out of the pool; a pool timeout or a failed connect translated."""
+    with translated(dialect):
+        return engine.raw_connection()
+
+
+@contextmanager
+def pooled_connection(engine: sa.Engine, dialect: Dialect) -> Iterator[Any]:
+    """The driver's connection (psycopg or sqlite3) of one checked out of
+    ``engine``'s pool for the block, in autocommit: a block that needs a
+    transaction sends BEGIN (``dialect.begin``) and COMMIT or ROLLBACK itself.
+    Errors raised in the block are translated as :func:`translated` does; a
+    connection lost that way is discarded, any other goes back to the pool."""
+    pooled = _checkout(engine, dialect)
+    try:
+        with translated(dialect, pooled):
+            yield pooled.driver_connection
+    finally:
+        pooled.close()
+
+
 class Session:
     """One unit of work's connection and buffered writes."""
 
@@ -68,8 +90,7 @@ class Session:
     def driver(self) -> Any:
         """The psycopg or sqlite3 connection, checked out of the pool on first use."""
         if self._connection is None:
-            with translated(self.dialect):
-                self._connection = self.engine.raw_connection()
+            self._connection = _checkout(self.engine, self.dialect)
         return self._connection.driver_connection
 
     def write(

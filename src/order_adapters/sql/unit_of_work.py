@@ -12,7 +12,7 @@ from order_adapters.sql.mapping import message_params, record_from_row, record_p
 from order_adapters.sql.repository import SqlOrderRepository
 from order_adapters.sql.session import Session
 from order_core.events import OutboxMessage
-from order_core.rules.idempotency import IdempotencyRecord
+from order_core.records import IdempotencyRecord
 
 __all__ = ["SqlUnitOfWork"]
 

@@ -1,4 +1,4 @@
-"""orders, order_idempotency (000 §4.1, §4.2) and the outbox.
+"""orders, order_idempotency (docs/contracts.md) and the outbox.
 
 Revision ID: 0001
 Revises:

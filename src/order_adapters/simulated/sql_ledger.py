@@ -1,6 +1,6 @@
 """Simulated accounts, cash and positions in the service's database.
 
-The same semantics as :class:`~order_adapters.memory.InMemoryLedger` (the
+The same semantics as :class:`~order_adapters.simulated.InMemoryLedger` (the
 ledger contract suite holds them together): every movement is keyed by its
 order and happens at most once, a reversal undoes a settlement, a SELL holds
 its quantity until its execution is applied. Each operation is one transaction.
@@ -23,12 +23,11 @@ from order_adapters.simulated.tables import (
     sim_position_holds,
     sim_positions,
 )
-from order_adapters.sql import SqlDatabase
-from order_adapters.sql.statements import dialect_insert
+from order_adapters.sql import SqlDatabase, dialect_insert
 from order_core.decimals import parse_decimal
 from order_core.errors import InsufficientBalance, InsufficientPosition
 from order_core.events import OrderExecuted
-from order_core.ports import AccountStatus, Balance, Position
+from order_core.records import AccountStatus, Balance, Position
 from order_core.values import OrderSide, Symbol
 
 __all__ = ["SqlLedger"]
@@ -220,7 +219,7 @@ class SqlLedger:
 
     def apply_execution(self, event: OrderExecuted) -> None:
         """Update the position for an executed order, once per order, consuming
-        a SELL's hold (the position keeper's side of ``positions.updates``)."""
+        a SELL's hold (what the position keeper does with a position update)."""
         sql, o = self.sql, self.uuid(event.order_id)
         change = event.quantity if event.order_side is OrderSide.BUY else -event.quantity
         with self.store.transaction() as run:

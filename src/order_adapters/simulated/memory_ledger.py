@@ -1,4 +1,4 @@
-"""Accounts, cash and positions held in memory.
+"""Simulated accounts, cash and positions held in memory.
 
 :class:`InMemoryLedger` owns the state; its ``accounts``, ``balances`` and
 ``positions`` attributes are the three ports the core needs, with the semantics
@@ -21,7 +21,7 @@ from order_adapters.memory.rows import Table
 from order_core.decimals import parse_decimal
 from order_core.errors import InsufficientBalance, InsufficientPosition
 from order_core.events import OrderExecuted
-from order_core.ports import AccountStatus, Balance, Position
+from order_core.records import AccountStatus, Balance, Position
 from order_core.values import OrderSide, Symbol
 
 __all__ = ["InMemoryAccounts", "InMemoryBalances", "InMemoryLedger", "InMemoryPositions"]
@@ -112,7 +112,7 @@ class InMemoryLedger:
 
     def apply_execution(self, event: OrderExecuted) -> None:
         """Update the position for an executed order, once per order (the
-        position keeper's side of ``positions.updates``); a SELL's hold is
+        position keeper's side of the position updates); a SELL's hold is
         consumed at the same moment."""
         with self.lock:
             order = event.order_id.int

@@ -1,4 +1,4 @@
-"""Market data held in memory: assets, prices you set, markets you open and close."""
+"""Simulated market data held in memory: assets, prices you set, markets you open and close."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from order_core.ports import AssetDetails, Clock, Quote, TradingHours
+from order_core.ports import Clock
+from order_core.records import AssetDetails, Quote, TradingHours
 from order_core.values import Price, Symbol
 
 __all__ = ["InMemoryMarketData"]

@@ -14,17 +14,17 @@ import sqlalchemy as sa
 from order_adapters.simulated.listing import Listing
 from order_adapters.simulated.store import SimStore
 from order_adapters.simulated.tables import sim_assets
-from order_adapters.sql import SqlDatabase
-from order_adapters.sql.statements import dialect_insert
-from order_core.ports import AssetDetails, Clock, Quote, TradingHours
+from order_adapters.sql import SqlDatabase, dialect_insert
+from order_core.ports import Clock
+from order_core.records import AssetDetails, Quote, TradingHours
 from order_core.values import Price, Symbol
 
-__all__ = ["SimulatedMarket"]
+__all__ = ["SqlMarketData"]
 
 _s = sim_assets.c
 
 
-class SimulatedMarket:
+class SqlMarketData:
     """:class:`~order_core.ports.MarketData` on the ``sim_assets`` table."""
 
     def __init__(self, database: SqlDatabase, clock: Clock) -> None:
@@ -160,5 +160,5 @@ class SimulatedMarket:
 if TYPE_CHECKING:
     from order_core.ports import MarketData
 
-    def _implements(market: SimulatedMarket) -> MarketData:
+    def _implements(market: SqlMarketData) -> MarketData:
         return market
