@@ -15,15 +15,14 @@ import pytest
 
 from order_adapters.memory import (
     InMemoryDatabase,
-    InMemoryLedger,
-    InMemoryMarketData,
     InProcessBroker,
-    InProcessRuntime,
     ManualClock,
     SequentialIds,
 )
+from order_adapters.runners import InProcessProcessing
+from order_adapters.simulated import InMemoryLedger, InMemoryMarketData
 from order_core import Dependencies, OrderPolicy, OrderService, RetryPolicy, SubmitOrder, Symbol
-from order_core.ports import AssetDetails
+from order_core.records import AssetDetails
 from tests.services import need
 
 ALICE = UUID("00000000-0000-4000-8000-00000000a11c")
@@ -42,7 +41,7 @@ class World:
     ledger: InMemoryLedger
     service: OrderService
     broker: InProcessBroker
-    runtime: InProcessRuntime
+    runtime: InProcessProcessing
 
     def submit(self, **fields: object) -> UUID:
         """Submit with sensible defaults (ALICE buys 1 AAPL at market)."""
@@ -85,7 +84,7 @@ def build_world(policy: OrderPolicy | None = None, *, database: Any = None) -> W
         )
     )
     broker = InProcessBroker(clock)
-    runtime = InProcessRuntime(service, database.outbox, broker, position_keeper=ledger)
+    runtime = InProcessProcessing(service, database.outbox, broker, position_keeper=ledger)
     return World(clock, database, market, ledger, service, broker, runtime)
 
 

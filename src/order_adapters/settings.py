@@ -1,46 +1,72 @@
 """Settings of a deployment, from ``ORDERS_*`` environment variables.
 
-Every entry point (CLI, servers, a host application) reads them the same way
-with :meth:`Settings.from_env` and may override any of them (the CLI's flags do:
-flag > environment > default). A malformed value raises :class:`SettingsError`
-naming the variable and what it should look like.
+Settings come in groups, one per technology (:class:`DatabaseSettings`,
+:class:`BrokerSettings`, :class:`RedisSettings`, ...), each a frozen dataclass
+the adapter of that technology takes as it is. Every setting has a flat name,
+``<group>_<field>`` (``database_pool_size``), and its variable is that name in
+capitals after ``ORDERS_`` (``ORDERS_DATABASE_POOL_SIZE``): one rule, no table.
+
+Every entry point reads them with :meth:`Settings.from_env` and may override any
+by its flat name with :meth:`Settings.with_overrides` (the CLI's flags do: flag >
+environment > default). A malformed value, from the environment or from code,
+raises :class:`SettingsError` naming the variable and what it should look like.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-from uuid import UUID
+from typing import Any, ClassVar
 
 from order_core.policy import LONGEST_WINDOW
 
-__all__ = ["DEMO_USER", "Settings", "SettingsError", "default_data_dir"]
+__all__ = [
+    "BrokerSettings",
+    "DatabaseSettings",
+    "IdempotencySettings",
+    "MarketDataSettings",
+    "RedisSettings",
+    "Settings",
+    "SettingsError",
+    "default_data_dir",
+    "variable_of",
+]
 
-#: The simulated account a first ``orders submit`` trades on.
-DEMO_USER = UUID("11111111-1111-4111-8111-111111111111")
+_log = logging.getLogger(__name__)
+
+
+def variable_of(setting: str) -> str:
+    """The environment variable of a setting's flat name."""
+    return f"ORDERS_{setting.upper()}"
 
 
 class SettingsError(ValueError):
     """A setting is malformed or names something unavailable.
 
-    ``setting`` is the :class:`Settings` field at fault (None when several
-    are), ``variable`` its ``ORDERS_*`` name, and ``message`` says what is
-    wrong and how to fix it; ``str()`` joins the variable and the message.
+    ``setting`` is the flat name at fault (``database_url``; None when several
+    are), ``variable`` its ``ORDERS_*`` name, and ``message`` says what is wrong
+    and how to fix it; ``str()`` joins the variable and the message.
     """
 
-    def __init__(self, message: str, *, setting: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, setting: str | None = None, variable: str | None = None
+    ) -> None:
         self.message = message
         self.setting = setting
+        self._variable = variable  # when read under a former name
         super().__init__(message)
 
     @property
     def variable(self) -> str | None:
-        return None if self.setting is None else _VARIABLES[self.setting]
+        if self._variable is not None:
+            return self._variable
+        return None if self.setting is None else variable_of(self.setting)
 
     def __str__(self) -> str:
         return self.message if self.variable is None else f"{self.variable}: {self.message}"
@@ -56,90 +82,231 @@ def default_data_dir() -> Path:
     return user_data_path("orders", appauthor=False)
 
 
+# -- value checks shared by the groups ------------------------------------------------
+
+
+def _at_least(minimum: int) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        assert isinstance(value, int)
+        return (
+            None
+            if value >= minimum
+            else ("must be 0 or more" if minimum == 0 else "must be at least 1")
+        )
+
+    return check
+
+
+def _positive_seconds(value: object) -> str | None:
+    assert isinstance(value, float | int)
+    return None if value > 0 else "must be a positive number of seconds"
+
+
+def _window(*, zero_allowed: bool) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        assert isinstance(value, timedelta)
+        if value < timedelta(0) or (value == timedelta(0) and not zero_allowed):
+            return (
+                "must be 0 or more seconds"
+                if zero_allowed
+                else "must be a positive number of seconds"
+            )
+        if value > LONGEST_WINDOW:
+            return f"must be at most {int(LONGEST_WINDOW.total_seconds())} seconds (3650 days)"
+        return None
+
+    return check
+
+
+def _check(check: Callable[[object], str | None]) -> dict[str, object]:
+    return {"check": check}
+
+
+# -- the groups -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """The system of record (``ORDERS_DATABASE_*``)."""
+
+    group: ClassVar[str] = "database"
+
+    #: ``sqlite:///path``, ``postgresql+psycopg://...`` or ``memory://``; None is a
+    #: SQLite file in the data directory.
+    url: str | None = None
+    #: Bring the schema to the newest revision at start; None means yes for SQLite
+    #: and memory, no for PostgreSQL (migrate explicitly with ``orders db upgrade``).
+    auto_migrate: bool | None = None
+    pool_size: int = field(default=10, metadata=_check(_at_least(1)))
+    max_overflow: int = field(default=15, metadata=_check(_at_least(0)))
+    #: Seconds to wait for a free pooled connection.
+    pool_timeout: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Seconds to establish a PostgreSQL connection.
+    connect_timeout: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Seconds one statement may run (PostgreSQL) or wait for a lock (SQLite).
+    statement_timeout: float = field(default=5.0, metadata=_check(_positive_seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """How stored orders reach processing (``ORDERS_BROKER_*``)."""
+
+    group: ClassVar[str] = "broker"
+
+    #: ``memory://``: processed in-process after each commit.
+    url: str = "memory://"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    """Redis in front of the database's idempotency records (``ORDERS_REDIS_*``)."""
+
+    group: ClassVar[str] = "redis"
+
+    #: ``redis://host:6379/0``; None keeps idempotency in the database only.
+    url: str | None = None
+    prefix: str = "orders:idem:"
+    #: Seconds for a Redis connect or reply.
+    timeout: float = field(default=0.5, metadata=_check(_positive_seconds))
+    pool_size: int = field(default=50, metadata=_check(_at_least(1)))
+    #: While Redis is down, decide with the database alone instead of refusing.
+    fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataSettings:
+    """Prices, accounts, cash and positions (``ORDERS_MARKET_DATA_*``)."""
+
+    group: ClassVar[str] = "market_data"
+
+    #: ``simulated``: kept beside the orders, in the same database.
+    url: str = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencySettings:
+    """How submissions are de-duplicated (``ORDERS_IDEMPOTENCY_*``)."""
+
+    group: ClassVar[str] = "idempotency"
+
+    #: How long a client key's record is kept.
+    ttl: timedelta = field(
+        default=timedelta(hours=24), metadata=_check(_window(zero_allowed=False))
+    )
+    #: Within this window an identical order sent without a key is answered with
+    #: the first one, as the seed does; zero turns derived keys off.
+    derived_key_window: timedelta = field(
+        default=timedelta(hours=24), metadata=_check(_window(zero_allowed=True))
+    )
+
+
+_GROUP_CLASSES: dict[str, type[Any]] = {
+    group.group: group
+    for group in (
+        DatabaseSettings,
+        BrokerSettings,
+        RedisSettings,
+        MarketDataSettings,
+        IdempotencySettings,
+    )
+}
+_GROUPS = tuple(_GROUP_CLASSES)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """How the service is wired. ``None`` means "the default" where a field's
-    doc says so; see docs/configuration.md for every variable."""
+    """How the service is wired; see docs/configuration.md for every variable."""
 
-    #: ORDERS_DATABASE_URL: ``sqlite:///path``, ``postgresql+psycopg://...`` or
-    #: ``memory://``; None is a SQLite file in ``data_dir``.
-    database_url: str | None = None
-    #: ORDERS_BROKER_URL: ``memory://`` processes orders in-process after each commit.
-    broker_url: str = "memory://"
-    #: ORDERS_REDIS_URL: ``redis://host:6379/0`` puts Redis in front of the
-    #: database's idempotency records; None keeps them in the database only.
-    redis_url: str | None = None
-    #: ORDERS_MARKET_DATA_URL: ``simulated`` (prices, accounts, cash and
-    #: positions simulated, kept in the database).
-    market_data_url: str = "simulated"
     #: ORDERS_DATA_DIR: where the embedded default keeps its files.
     data_dir: Path | None = None
-    #: ORDERS_PRICES_FILE: a JSON file of starting prices replacing the built-in ones.
+    #: ORDERS_PRICES_FILE: a JSON file of starting prices for the simulated market.
     prices_file: Path | None = None
-    #: ORDERS_AUTO_MIGRATE: bring the database to the newest schema at start;
-    #: None means yes for SQLite and memory, no for PostgreSQL (migrate explicitly).
-    auto_migrate: bool | None = None
-    #: ORDERS_DB_POOL_SIZE, ORDERS_DB_MAX_OVERFLOW, ORDERS_DB_POOL_TIMEOUT,
-    #: ORDERS_DB_CONNECT_TIMEOUT, ORDERS_DB_STATEMENT_TIMEOUT (seconds).
-    db_pool_size: int = 10
-    db_max_overflow: int = 15
-    db_pool_timeout: float = 5.0
-    db_connect_timeout: float = 5.0
-    db_statement_timeout: float = 5.0
-    #: ORDERS_REDIS_PREFIX, ORDERS_REDIS_TIMEOUT (seconds), ORDERS_REDIS_POOL_SIZE.
-    redis_prefix: str = "orders:idem:"
-    redis_timeout: float = 0.5
-    redis_pool_size: int = 50
-    #: ORDERS_REDIS_FALLBACK: when Redis is down, decide with the database
-    #: alone instead of refusing submissions (true/false; default false).
-    redis_fallback: bool = False
-    #: ORDERS_IDEMPOTENCY_TTL: seconds a client key's record is kept (24 h).
-    idempotency_ttl: timedelta = field(default=timedelta(hours=24))
-    #: ORDERS_DERIVED_KEY_WINDOW: seconds within which an identical order sent
-    #: without a key is answered with the first one, as the seed does (24 h);
-    #: 0 turns derived keys off.
-    derived_key_window: timedelta = field(default=timedelta(hours=24))
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    market_data: MarketDataSettings = field(default_factory=MarketDataSettings)
+    idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
+
+    #: Variables of earlier versions, still read (with a warning naming the new one).
+    FORMER_NAMES: ClassVar[Mapping[str, str]] = {
+        "ORDERS_AUTO_MIGRATE": "database_auto_migrate",
+        "ORDERS_DB_POOL_SIZE": "database_pool_size",
+        "ORDERS_DB_MAX_OVERFLOW": "database_max_overflow",
+        "ORDERS_DB_POOL_TIMEOUT": "database_pool_timeout",
+        "ORDERS_DB_CONNECT_TIMEOUT": "database_connect_timeout",
+        "ORDERS_DB_STATEMENT_TIMEOUT": "database_statement_timeout",
+        "ORDERS_DERIVED_KEY_WINDOW": "idempotency_derived_key_window",
+    }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from ``ORDERS_*`` variables (``os.environ`` by default);
         unset or empty variables keep their defaults."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, variable in _VARIABLES.items():
-            raw = env.get(variable, "").strip()
+        values: dict[str, object] = {}
+        for former, setting in cls.FORMER_NAMES.items():
+            raw = env.get(former, "").strip()
+            if raw and not env.get(variable_of(setting), "").strip():
+                _log.warning("%s is deprecated: set %s instead", former, variable_of(setting))
+                try:
+                    values[setting] = _parse(setting, raw)
+                except SettingsError as error:
+                    raise SettingsError(error.message, setting=setting, variable=former) from None
+        for setting, kind in _KINDS.items():
+            raw = env.get(variable_of(setting), "").strip()
             if raw:
-                values[name] = _parse(name, raw)
-        return cls(**values).validated()
+                values[setting] = _parse(setting, raw, kind)
+        return cls.of(**values)
 
-    def with_overrides(self, **changes: Any) -> Settings:
-        """These settings with every non-None change applied (flags over env)."""
-        given = {name: value for name, value in changes.items() if value is not None}
-        return replace(self, **given).validated() if given else self
+    @classmethod
+    def of(cls, **values: object) -> Settings:
+        """Settings from flat names (``database_url="memory://"``), the rest default."""
+        return cls().with_overrides(**values)
 
-    def validated(self) -> Settings:
-        for name in ("db_pool_size", "redis_pool_size"):
-            if getattr(self, name) < 1:
-                raise SettingsError("must be at least 1", setting=name)
-        for name in (
-            "db_pool_timeout",
-            "db_connect_timeout",
-            "db_statement_timeout",
-            "redis_timeout",
-        ):
-            if getattr(self, name) <= 0:
-                raise SettingsError("must be a positive number of seconds", setting=name)
-        if self.db_max_overflow < 0:
-            raise SettingsError("must be 0 or more", setting="db_max_overflow")
-        if self.idempotency_ttl <= timedelta(0):
-            raise SettingsError("must be a positive number of seconds", setting="idempotency_ttl")
-        if self.derived_key_window < timedelta(0):
-            raise SettingsError("must be 0 or more seconds", setting="derived_key_window")
-        for name in ("idempotency_ttl", "derived_key_window"):
-            if getattr(self, name) > LONGEST_WINDOW:
-                longest = int(LONGEST_WINDOW.total_seconds())
-                raise SettingsError(f"must be at most {longest} seconds (3650 days)", setting=name)
-        return self
+    def with_overrides(self, **changes: object) -> Settings:
+        """These settings with every non-None change applied (flags over env).
+        Changes are named by flat name; a wrong name or type is a SettingsError."""
+        kinds = _KINDS
+        grouped: dict[str, dict[str, object]] = {}
+        top: dict[str, object] = {}
+        for setting, value in changes.items():
+            if value is None:
+                continue
+            kind = kinds.get(setting)
+            if kind is None:
+                raise SettingsError(f"there is no setting {setting!r}")
+            checked = _typed(setting, value, kind)
+            group, name = _split(setting)
+            if group is None:
+                top[name] = checked
+            else:
+                grouped.setdefault(group, {})[name] = checked
+        if not (grouped or top):
+            return self
+        for group, values in grouped.items():
+            top[group] = replace(getattr(self, group), **values)
+        updated = replace(self, **top)  # type: ignore[arg-type]  # names checked above
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` for the first value out of its range."""
+        for group in _GROUPS:
+            values = getattr(self, group)
+            for item in fields(values):
+                check = item.metadata.get("check")
+                problem = check(getattr(values, item.name)) if check else None
+                if problem:
+                    raise SettingsError(problem, setting=f"{group}_{item.name}")
+
+    def flat(self) -> Iterator[tuple[str, object]]:
+        """Every setting by flat name with its value."""
+        for name in ("data_dir", "prices_file"):
+            yield name, getattr(self, name)
+        for group in _GROUPS:
+            values = getattr(self, group)
+            for item in fields(values):
+                yield f"{group}_{item.name}", getattr(values, item.name)
 
     @property
     def data_path(self) -> Path:
@@ -147,36 +314,67 @@ class Settings:
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url is not None:
-            return self.database_url
+        if self.database.url is not None:
+            return self.database.url
         return f"sqlite:///{self.data_path / 'orders.db'}"
 
     @property
     def migrates_automatically(self) -> bool:
-        if self.auto_migrate is not None:
-            return self.auto_migrate
+        if self.database.auto_migrate is not None:
+            return self.database.auto_migrate
         return not self.resolved_database_url.startswith("postgresql")
 
 
-_VARIABLES = {
-    "database_url": "ORDERS_DATABASE_URL",
-    "broker_url": "ORDERS_BROKER_URL",
-    "redis_url": "ORDERS_REDIS_URL",
-    "market_data_url": "ORDERS_MARKET_DATA_URL",
-    "data_dir": "ORDERS_DATA_DIR",
-    "prices_file": "ORDERS_PRICES_FILE",
-    "auto_migrate": "ORDERS_AUTO_MIGRATE",
-    "db_pool_size": "ORDERS_DB_POOL_SIZE",
-    "db_max_overflow": "ORDERS_DB_MAX_OVERFLOW",
-    "db_pool_timeout": "ORDERS_DB_POOL_TIMEOUT",
-    "db_connect_timeout": "ORDERS_DB_CONNECT_TIMEOUT",
-    "db_statement_timeout": "ORDERS_DB_STATEMENT_TIMEOUT",
-    "redis_prefix": "ORDERS_REDIS_PREFIX",
-    "redis_timeout": "ORDERS_REDIS_TIMEOUT",
-    "redis_pool_size": "ORDERS_REDIS_POOL_SIZE",
-    "redis_fallback": "ORDERS_REDIS_FALLBACK",
-    "idempotency_ttl": "ORDERS_IDEMPOTENCY_TTL",
-    "derived_key_window": "ORDERS_DERIVED_KEY_WINDOW",
+# -- names, types and parsing -----------------------------------------------------------
+
+
+def _split(setting: str) -> tuple[str | None, str]:
+    """(group, field) of a flat name; no group for the top-level settings."""
+    for group in _GROUPS:
+        if setting.startswith(f"{group}_"):
+            return group, setting[len(group) + 1 :]
+    return None, setting
+
+
+def _declared_types() -> dict[str, object]:
+    """Flat name -> the declared type of every setting, read off the dataclasses."""
+    kinds: dict[str, object] = {"data_dir": Path, "prices_file": Path}
+    for group, group_class in _GROUP_CLASSES.items():
+        hints = typing.get_type_hints(group_class)
+        for item in fields(group_class):
+            kinds[f"{group}_{item.name}"] = hints[item.name]
+    return kinds
+
+
+def _base(kind: object) -> type:
+    """``int`` for ``int``, ``bool`` for ``bool | None``, ``str`` for ``str | None``..."""
+    for candidate in (bool, int, float, timedelta, Path, str):
+        if kind is candidate or candidate in getattr(kind, "__args__", ()):
+            return candidate
+    raise TypeError(f"no parser for {kind!r}")
+
+
+def _typed(setting: str, value: object, kind: object) -> object:
+    """``value`` given in code, checked to be of the setting's type."""
+    base = _base(kind)
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if base is Path and isinstance(value, str):
+        return Path(value).expanduser()
+    if isinstance(value, base) and not (base is int and isinstance(value, bool)):
+        return value
+    raise SettingsError(
+        f"must be {_NOUNS[base]}, got {type(value).__name__} {value!r}", setting=setting
+    )
+
+
+_NOUNS: dict[type, str] = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number of seconds",
+    timedelta: "a duration (timedelta)",
+    Path: "a path",
+    str: "text",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -215,28 +413,22 @@ def _duration(raw: str) -> timedelta:
         raise ValueError("is too long a number of seconds") from None
 
 
-_PARSERS: dict[str, Callable[[str], object]] = {
-    "data_dir": lambda raw: Path(raw).expanduser(),
-    "prices_file": lambda raw: Path(raw).expanduser(),
-    "auto_migrate": _flag,
-    "redis_fallback": _flag,
-    "db_pool_size": _whole,
-    "db_max_overflow": _whole,
-    "redis_pool_size": _whole,
-    "db_pool_timeout": _seconds,
-    "db_connect_timeout": _seconds,
-    "db_statement_timeout": _seconds,
-    "redis_timeout": _seconds,
-    "idempotency_ttl": _duration,
-    "derived_key_window": _duration,
+_PARSERS: dict[type, Callable[[str], Any]] = {
+    bool: _flag,
+    int: _whole,
+    float: _seconds,
+    timedelta: _duration,
+    Path: lambda raw: Path(raw).expanduser(),
+    str: lambda raw: raw,
 }
 
 
-def _parse(name: str, raw: str) -> object:
-    parser = _PARSERS.get(name)
-    if parser is None:  # text settings (URLs, the prefix) are taken as given
-        return raw
+def _parse(setting: str, raw: str, kind: object | None = None) -> object:
+    parser = _PARSERS[_base(_KINDS[setting] if kind is None else kind)]
     try:
         return parser(raw)
     except ValueError as error:
-        raise SettingsError(f"{error}, got {raw!r}", setting=name) from None
+        raise SettingsError(f"{error}, got {raw!r}", setting=setting) from None
+
+
+_KINDS = _declared_types()

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from order_adapters.bootstrap import DEMO_CASH, OrderRuntime, bootstrap
-from order_adapters.settings import DEMO_USER, Settings, SettingsError
+from order_adapters.bootstrap import bootstrap
+from order_adapters.runners import InProcessProcessing
+from order_adapters.runtime import Runtime
+from order_adapters.settings import Settings, SettingsError
+from order_adapters.simulated.demo import DEMO_CASH, DEMO_USER
 from order_core import OrderStatus, SubmitOrder, Symbol
 from order_core.errors import DependencyUnavailable, OrderRejected
 from tests.services import closed_port, need
@@ -36,10 +39,10 @@ def buy(quantity: str = "10", **fields: object) -> SubmitOrder:
     return SubmitOrder(**values)  # type: ignore[arg-type]
 
 
-def run_market_buy(runtime: OrderRuntime) -> Decimal:
+def run_market_buy(runtime: Runtime) -> Decimal:
     """Buy 10 AAPL at market, process it, and return what it cost."""
     receipt = runtime.service.submit(buy())
-    runtime.pump()
+    InProcessProcessing.of(runtime).pump()
     details = runtime.service.get_details(receipt.order_id, DEMO_USER)
     assert details.status is OrderStatus.EXECUTED
     assert details.execution_value is not None
@@ -47,7 +50,7 @@ def run_market_buy(runtime: OrderRuntime) -> Decimal:
 
 
 def test_the_embedded_default_keeps_everything_in_a_sqlite_file(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings.of(data_dir=tmp_path / "data")
 
     with bootstrap(settings) as runtime:
         cost = run_market_buy(runtime)
@@ -63,7 +66,7 @@ def test_the_embedded_default_keeps_everything_in_a_sqlite_file(tmp_path: Path) 
 
 
 def test_memory_database_keeps_nothing_between_runtimes() -> None:
-    settings = Settings(database_url="memory://")
+    settings = Settings.of(database_url="memory://")
 
     with bootstrap(settings) as runtime:
         run_market_buy(runtime)
@@ -78,17 +81,18 @@ def test_memory_database_keeps_nothing_between_runtimes() -> None:
 def test_a_resting_limit_executes_when_the_simulated_price_reaches_it(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    settings = Settings.of(database_url=database_url, data_dir=tmp_path)
     with bootstrap(settings) as runtime:
+        processing = InProcessProcessing.of(runtime)
         receipt = runtime.service.submit(buy("5", order_type="LIMIT", price="180"))
-        runtime.pump()
+        processing.pump()
         assert runtime.service.get_status(receipt.order_id, DEMO_USER).status is (
             OrderStatus.PENDING
         )
 
         runtime.market.set_price(AAPL, "179.50")
         report = runtime.service.sweep([AAPL])
-        runtime.pump()
+        processing.pump()
 
         assert report.executed == (receipt.order_id,)
         details = runtime.service.get_details(receipt.order_id, DEMO_USER)
@@ -102,7 +106,7 @@ def test_a_prices_file_replaces_the_built_in_listing(tmp_path: Path) -> None:
     prices = tmp_path / "prices.json"
     prices.write_text('{"ACME": {"price": "12.34", "name": "Acme"}, "AAPL": 100.12345678}')
 
-    with bootstrap(Settings(database_url="memory://", prices_file=prices)) as runtime:
+    with bootstrap(Settings.of(database_url="memory://", prices_file=prices)) as runtime:
         listed = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
         assert listed == {
             Symbol("AAPL"): Decimal("100.12345678"),  # a JSON number is taken too
@@ -114,12 +118,12 @@ def test_a_prices_file_replaces_the_built_in_listing(tmp_path: Path) -> None:
 
 
 def test_a_prices_file_on_an_existing_market_lists_only_new_symbols(tmp_path: Path) -> None:
-    with bootstrap(Settings(data_dir=tmp_path)) as runtime:
+    with bootstrap(Settings.of(data_dir=tmp_path)) as runtime:
         runtime.market.set_price(AAPL, "190")
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps({"ACME": "12.34", "AAPL": "100"}))
 
-    with bootstrap(Settings(data_dir=tmp_path, prices_file=prices)) as runtime:
+    with bootstrap(Settings.of(data_dir=tmp_path, prices_file=prices)) as runtime:
         listed = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
 
     assert listed[Symbol("ACME")] == Decimal("12.34")
@@ -142,7 +146,7 @@ def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, mes
     prices.write_bytes(content.encode("utf-8", "surrogateescape"))  # may be no UTF-8
 
     with pytest.raises(SettingsError, match=message) as refused:
-        bootstrap(Settings(database_url="memory://", prices_file=prices))
+        bootstrap(Settings.of(database_url="memory://", prices_file=prices))
 
     assert refused.value.variable == "ORDERS_PRICES_FILE"
 
@@ -159,7 +163,7 @@ def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, mes
 def test_a_refused_setting_creates_nothing_and_shows_no_password(
     tmp_path: Path, changes: dict[str, str], variable: str
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data").with_overrides(**changes)
+    settings = Settings.of(data_dir=tmp_path / "data").with_overrides(**changes)
 
     with pytest.raises(SettingsError) as refused:
         bootstrap(settings)
@@ -173,7 +177,7 @@ def test_a_missing_redis_extra_is_found_before_the_database_is_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "order_adapters.redis", None)
-    settings = Settings(data_dir=tmp_path / "data", redis_url="redis://127.0.0.1:6379/0")
+    settings = Settings.of(data_dir=tmp_path / "data", redis_url="redis://127.0.0.1:6379/0")
 
     with pytest.raises(SettingsError, match=r"pip install 'order-service\[redis\]'"):
         bootstrap(settings)
@@ -199,7 +203,7 @@ def test_a_database_url_this_package_cannot_open_is_a_settings_error(
     monkeypatch.chdir(tmp_path)  # where a relative SQLite file would land
 
     with pytest.raises(SettingsError) as refused:
-        bootstrap(Settings(database_url=url.format(tmp=tmp_path)))
+        bootstrap(Settings.of(database_url=url.format(tmp=tmp_path)))
 
     assert refused.value.variable == "ORDERS_DATABASE_URL"
     assert message.format(tmp=tmp_path) in refused.value.message
@@ -211,7 +215,7 @@ def test_a_sqlite_path_may_start_with_the_home_folder(
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
 
-    with bootstrap(Settings(database_url="sqlite:///~/orders.db")) as runtime:
+    with bootstrap(Settings.of(database_url="sqlite:///~/orders.db")) as runtime:
         run_market_buy(runtime)
 
     assert (tmp_path / "orders.db").is_file()
@@ -221,13 +225,13 @@ def test_a_sqlite_path_may_start_with_the_home_folder(
 def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for a database nothing has touched yet, migrated at start."""
     if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path)
+        yield Settings.of(data_dir=tmp_path)
         return
     need("PostgreSQL")
     from tests.sql_databases import temporary_postgres_database  # noqa: PLC0415
 
     with temporary_postgres_database(migrate=False) as url:
-        yield Settings(database_url=url, auto_migrate=True)
+        yield Settings.of(database_url=url, database_auto_migrate=True)
 
 
 def test_processes_starting_together_on_a_new_database_all_start(new_database: Settings) -> None:
@@ -254,14 +258,14 @@ def test_processes_starting_together_on_a_new_database_all_start(new_database: S
 
 
 def test_closing_a_runtime_closes_everything_even_when_one_close_fails(tmp_path: Path) -> None:
-    runtime = bootstrap(Settings(data_dir=tmp_path))
+    runtime = bootstrap(Settings.of(data_dir=tmp_path))
     closed: list[str] = []
 
     def broken() -> None:
         raise OSError("socket already gone")
 
-    runtime._closers.insert(0, lambda: closed.append("first"))
-    runtime._closers.append(broken)
+    runtime.resources.callback(lambda: closed.append("first"))
+    runtime.resources.callback(broken)  # closed first: the newest goes first
 
     with pytest.raises(OSError, match="socket already gone"):
         runtime.close()
@@ -273,19 +277,19 @@ def test_closing_a_runtime_closes_everything_even_when_one_close_fails(tmp_path:
 @pytest.mark.parametrize(
     ("settings", "variable", "fix"),
     [
-        (Settings(database_url="mysql://db/orders"), "ORDERS_DATABASE_URL", "sqlite:///"),
+        (Settings.of(database_url="mysql://db/orders"), "ORDERS_DATABASE_URL", "sqlite:///"),
         (
-            Settings(database_url="memory://", broker_url="amqp://guest@mq/"),
+            Settings.of(database_url="memory://", broker_url="amqp://guest@mq/"),
             "ORDERS_BROKER_URL",
             "use memory://",
         ),
         (
-            Settings(database_url="memory://", market_data_url="grpc://market:50051"),
+            Settings.of(database_url="memory://", market_data_url="grpc://market:50051"),
             "ORDERS_MARKET_DATA_URL",
             "only 'simulated'",
         ),
         (
-            Settings(database_url="memory://", redis_url="http://cache"),
+            Settings.of(database_url="memory://", redis_url="http://cache"),
             "ORDERS_REDIS_URL",
             "redis://host:6379/0",
         ),
@@ -304,11 +308,11 @@ def test_an_unknown_scheme_names_the_setting_and_the_fix(
 @pytest.mark.parametrize(
     ("module", "settings", "extra"),
     [
-        ("order_adapters.sql", Settings(database_url="sqlite:///x.db"), "sql"),
-        ("psycopg", Settings(database_url="postgresql+psycopg://db/orders"), "postgres"),
+        ("order_adapters.sql", Settings.of(database_url="sqlite:///x.db"), "sql"),
+        ("psycopg", Settings.of(database_url="postgresql+psycopg://db/orders"), "postgres"),
         (
             "order_adapters.redis",
-            Settings(database_url="memory://", redis_url="redis://127.0.0.1:6379/0"),
+            Settings.of(database_url="memory://", redis_url="redis://127.0.0.1:6379/0"),
             "redis",
         ),
     ],
@@ -330,7 +334,7 @@ def test_a_missing_extra_names_the_pip_command(
 
 def test_postgresql_is_not_migrated_behind_the_operators_back(blank_postgres_url: str) -> None:
     with pytest.raises(SettingsError, match="run `orders db upgrade`"):
-        bootstrap(Settings(database_url=blank_postgres_url))
+        bootstrap(Settings.of(database_url=blank_postgres_url))
 
     engine = sa.create_engine(blank_postgres_url)
     try:
@@ -343,11 +347,13 @@ def test_postgresql_runs_with_auto_migrate_and_keeps_the_demo_account(
     blank_postgres_url: str,
 ) -> None:
     plain_scheme = blank_postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    settings = Settings(database_url=plain_scheme, auto_migrate=True)  # psycopg 3 implied
+    settings = Settings.of(
+        database_url=plain_scheme, database_auto_migrate=True
+    )  # psycopg 3 implied
 
     with bootstrap(settings) as runtime:
         cost = run_market_buy(runtime)
-    with bootstrap(Settings(database_url=blank_postgres_url)) as again:  # now at head
+    with bootstrap(Settings.of(database_url=blank_postgres_url)) as again:  # now at head
         assert again.ledger.balances.get_balance(DEMO_USER).cash == Decimal(DEMO_CASH) - cost
 
 
@@ -359,7 +365,7 @@ def test_a_postgresql_that_never_answers_gives_up_after_the_connect_timeout() ->
         began = time.monotonic()
 
         with pytest.raises(DependencyUnavailable):
-            bootstrap(Settings(database_url=url, db_connect_timeout=1))
+            bootstrap(Settings.of(database_url=url, database_connect_timeout=1))
 
         assert time.monotonic() - began < 10  # not the driver's own, unbounded wait
 
@@ -368,9 +374,11 @@ def test_an_unreachable_postgresql_is_a_dependency_error() -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
 
     with pytest.raises(DependencyUnavailable):
-        bootstrap(Settings(database_url=url, db_connect_timeout=1))
+        bootstrap(Settings.of(database_url=url, database_connect_timeout=1))
     with pytest.raises(DependencyUnavailable):
-        bootstrap(Settings(database_url=url, db_connect_timeout=1, auto_migrate=True))
+        bootstrap(
+            Settings.of(database_url=url, database_connect_timeout=1, database_auto_migrate=True)
+        )
 
 
 @pytest.fixture

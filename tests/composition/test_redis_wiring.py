@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from order_adapters.bootstrap import OrderRuntime, bootstrap
-from order_adapters.settings import DEMO_USER, Settings
+from order_adapters.bootstrap import bootstrap
+from order_adapters.runners import InProcessProcessing
+from order_adapters.runtime import Runtime
+from order_adapters.settings import Settings
+from order_adapters.simulated.demo import DEMO_USER
 from order_core import OrderStatus, SubmitOrder
 from order_core.errors import DependencyUnavailable
 from tests.services import REDIS_URL, closed_port, need, unique_name
@@ -35,7 +38,7 @@ def order(key: str = "client-key-1") -> SubmitOrder:
     )
 
 
-def order_rows(runtime: OrderRuntime) -> int:
+def order_rows(runtime: Runtime) -> int:
     engine: sa.Engine = runtime.database.engine
     with engine.connect() as connection:
         return int(connection.exec_driver_sql("SELECT count(*) FROM orders").scalar_one())
@@ -76,10 +79,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def test_the_database_record_still_answers_when_redis_lost_the_key(
     database_url: str, prefix: str, cache: redis.Redis
 ) -> None:
-    settings = Settings(database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+    settings = Settings.of(database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix)
     with bootstrap(settings) as runtime:
         first = runtime.service.submit(order())
-        runtime.pump()
+        InProcessProcessing.of(runtime).pump()
         assert keys_under(cache, prefix), "the submission went through Redis"
 
         assert delete_keys(cache, prefix) == 1  # what a failover that lost writes does
@@ -93,7 +96,7 @@ def test_the_database_record_still_answers_when_redis_lost_the_key(
 
 
 def test_the_settings_reach_the_redis_store(prefix: str, cache: redis.Redis) -> None:
-    settings = Settings(
+    settings = Settings.of(
         database_url="memory://",
         redis_url=REDIS_URL,
         redis_prefix=prefix,
@@ -116,7 +119,7 @@ def test_the_settings_reach_the_redis_store(prefix: str, cache: redis.Redis) -> 
 
 
 def test_redis_down_fails_the_submission_closed_and_creates_no_order(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = Settings.of(
         data_dir=tmp_path, redis_url=f"redis://127.0.0.1:{closed_port()}/0", redis_timeout=0.2
     )
     with bootstrap(settings) as runtime:
@@ -132,7 +135,7 @@ def test_redis_down_fails_the_submission_closed_and_creates_no_order(tmp_path: P
 
 
 def test_redis_down_with_fallback_lets_the_database_decide(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = Settings.of(
         data_dir=tmp_path,
         redis_url=f"redis://127.0.0.1:{closed_port()}/0",
         redis_timeout=0.2,
@@ -142,7 +145,7 @@ def test_redis_down_with_fallback_lets_the_database_decide(tmp_path: Path) -> No
         assert isinstance(runtime.service.dependencies.idempotency_gate, DatabaseFallbackGate)
 
         first = runtime.service.submit(order())
-        runtime.pump()
+        InProcessProcessing.of(runtime).pump()
         again = runtime.service.submit(order())
 
         assert again.order_id == first.order_id

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from order_adapters.settings import DatabaseSettings
 from order_adapters.sql import (
     HEAD_REVISION,
-    PoolSettings,
     SqlDatabase,
     current_revision,
     ensure_head,
@@ -94,7 +94,7 @@ def test_a_fresh_postgres_database_migrates_to_the_models(postgres_url: str) -> 
 
 def _unreachable_service() -> tuple[OrderService, SqlDatabase]:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
-    database = SqlDatabase.from_url(url, PoolSettings(connect_timeout=1, pool_timeout=1))
+    database = SqlDatabase.from_url(url, DatabaseSettings(connect_timeout=1, pool_timeout=1))
     return build_world(database=database).service, database
 
 
@@ -127,7 +127,9 @@ def test_a_submission_while_the_database_is_down_holds_nothing() -> None:
 
 def test_an_exhausted_pool_is_dependency_unavailable(sql_database: SqlDatabase) -> None:
     url = sql_database.engine.url.render_as_string(hide_password=False)
-    tiny = SqlDatabase.from_url(url, PoolSettings(pool_size=1, max_overflow=0, pool_timeout=0.2))
+    tiny = SqlDatabase.from_url(
+        url, DatabaseSettings(pool_size=1, max_overflow=0, pool_timeout=0.2)
+    )
     try:
         with tiny.unit_of_work() as holding:
             holding.orders.count_by_user(uuid4())  # takes the only connection
@@ -147,7 +149,7 @@ def test_duplicates_refused_by_the_database_leave_its_connection_usable(
     from tests.sql_databases import empty_postgres  # noqa: PLC0415
 
     empty_postgres(postgres_url).dispose()
-    one_connection = PoolSettings(pool_size=1, max_overflow=0)
+    one_connection = DatabaseSettings(pool_size=1, max_overflow=0)
     database = SqlDatabase.from_url(postgres_url, one_connection)
     try:
         world = build_world(database=database)

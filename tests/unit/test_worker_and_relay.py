@@ -10,7 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from order_adapters.memory import InProcessBroker, InProcessRuntime
+from order_adapters.memory import InProcessBroker
+from order_adapters.runners import InProcessProcessing
+from order_adapters.topology import PROCESSING_QUEUE
 from order_core import (
     DependencyUnavailable,
     Disposition,
@@ -44,10 +46,10 @@ class SwitchableMarket:
         return attribute
 
 
-def flaky_world(world: World) -> tuple[SwitchableMarket, InProcessRuntime]:
+def flaky_world(world: World) -> tuple[SwitchableMarket, InProcessProcessing]:
     market = SwitchableMarket(world.market)
     service = OrderService(dataclasses.replace(world.service.dependencies, market_data=market))  # type: ignore[arg-type]
-    runtime = InProcessRuntime(service, world.database.outbox, InProcessBroker(world.clock))
+    runtime = InProcessProcessing(service, world.database.outbox, InProcessBroker(world.clock))
     return market, runtime
 
 
@@ -81,7 +83,7 @@ def test_exhausted_retries_fail_the_order_and_dead_letter_the_message(world: Wor
         runtime.pump()
         world.clock.advance(timedelta(milliseconds=5))
     (dead,) = runtime.broker.dead_letters
-    assert dead.queue == "orders.processing"
+    assert dead.queue == PROCESSING_QUEUE
     assert "gave up after 4 retries" in dead.reason
     details = world.order(order_id)
     assert details.status is OrderStatus.FAILED
@@ -116,7 +118,7 @@ def test_a_crashing_handler_does_not_poison_the_broker(world: World) -> None:
     def broken(message: OutboxMessage, retries: int) -> None:
         raise RuntimeError("bug")
 
-    broker.subscribe("broken", [OrderSubmitted], broken)
+    broker.subscribe(PROCESSING_QUEUE, broken)
     world.submit()
     world.submit(quantity="2")
     relay_outbox(world.database.outbox, broker)
