@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from order_cli.main import cli, json_option, printer, runs, state, user_option
-from order_core.errors import OrderError, RejectionCode
+import click
+
+from order_cli.options import json_option, user_option
+from order_cli.output import Printer
+from order_cli.state import runs, state
+from order_core.errors import ErrorCategory, OrderError, RejectionCode
 from order_core.values import parse_uuid
 
-__all__: list[str] = []
+__all__ = ["account"]
 
 
-@cli.command()
+class _NoAccount(OrderError):
+    """The user has no simulated account: nothing to show, as for an unknown order."""
+
+    default_code = RejectionCode.ACCOUNT_NOT_FOUND
+    category = ErrorCategory.NOT_FOUND
+
+
+@click.command()
 @user_option
 @json_option
 @runs
@@ -18,9 +29,8 @@ def account(user: str, as_json: bool) -> None:
     runtime = state().runtime()
     user_id = parse_uuid(user, field="user_id")
     if not runtime.ledger.has_account(user_id):
-        raise OrderError(
+        raise _NoAccount(
             f"user {user_id} has no trading account",
-            code=RejectionCode.ACCOUNT_NOT_FOUND,
             field="user_id",
             value=str(user_id),
         )
@@ -44,7 +54,7 @@ def account(user: str, as_json: bool) -> None:
             for position in positions
         ],
     }
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(document)
         return

@@ -1,9 +1,9 @@
 """What the CLI does with an error: the exit code, and a sentence on stderr
 (or a JSON error document with ``--json``). Never a traceback unless --debug.
 
-Exit codes: 1 a rule refused, or the order is unknown, another user's, or in
-the wrong state; 2 bad usage or malformed input (the option is named); 3 a
-dependency is down.
+Exit codes follow the error's category: 2 bad usage or malformed input (the
+option is named); 3 a dependency is down; 1 anything else (a rule refused, or
+the order is unknown, another user's, or in the wrong state).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 import click
 
 from order_adapters.settings import SettingsError
-from order_core.errors import DependencyUnavailable, InvalidInput, OrderError, OrderRejected
+from order_core.errors import ErrorCategory, OrderError
 
 __all__ = [
     "EXIT_DEPENDENCY",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "exit_code_of",
     "parameter_of",
     "usage_document",
     "report",
@@ -27,6 +28,22 @@ __all__ = [
 ]
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_DEPENDENCY = 1, 2, 3
+
+_EXIT_CODES = {
+    ErrorCategory.INVALID_INPUT: EXIT_USAGE,
+    ErrorCategory.UNAVAILABLE: EXIT_DEPENDENCY,
+}
+#: How the sentence on stderr starts, by category; the rest are "Refused".
+_PREFIXES = {
+    ErrorCategory.UNAVAILABLE: "Unavailable",
+    ErrorCategory.REJECTED: "Rejected",
+}
+
+
+def exit_code_of(category: ErrorCategory) -> int:
+    """The exit code for an error of ``category``."""
+    return _EXIT_CODES.get(category, EXIT_REFUSED)
+
 
 #: The core's field names (the seed's gRPC fields) whose parameter is named otherwise.
 PARAMETERS = {
@@ -109,15 +126,13 @@ def _describe(
         data: dict[str, Any] = error.to_dict()
         option = parameter_of(error.field, command)
         data["option"] = option
-        if isinstance(error, InvalidInput):
+        code = exit_code_of(error.category)
+        if error.category is ErrorCategory.INVALID_INPUT:
             named = option or error.field
             where = f"{named}: " if named else ""
-            return EXIT_USAGE, data, f"Error: {where}{error.message} ({error.code})"
-        if isinstance(error, DependencyUnavailable):
-            return EXIT_DEPENDENCY, data, f"Unavailable ({error.code}): {error.message}"
-        if isinstance(error, OrderRejected):
-            return EXIT_REFUSED, data, f"Rejected ({error.code}): {error.message}"
-        return EXIT_REFUSED, data, f"Refused ({error.code}): {error.message}"
+            return code, data, f"Error: {where}{error.message} ({error.code})"
+        prefix = _PREFIXES.get(error.category, "Refused")
+        return code, data, f"{prefix} ({error.code}): {error.message}"
     message = f"{type(error).__name__}: {error}"
     return (
         EXIT_REFUSED,

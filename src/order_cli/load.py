@@ -15,18 +15,20 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from order_adapters.bootstrap import OrderRuntime
-from order_cli.main import cli, json_option, printer, process_stored, runs, state
+from order_adapters.runtime import Runtime
+from order_cli.options import json_option
+from order_cli.output import Printer
+from order_cli.state import runs, state
 from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
 
-__all__: list[str] = []
+__all__ = ["load"]
 
 LOAD_CASH = "10000000"
 LOAD_HOLDING = "100000"
 _CENT = Decimal("0.01")
 
 
-@cli.command()
+@click.command()
 @click.option("--count", required=True, type=click.IntRange(min=1), help="How many orders.")
 @click.option(
     "--concurrency",
@@ -48,7 +50,8 @@ _CENT = Decimal("0.01")
 def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bool) -> None:
     """Submit COUNT random test orders, then report throughput, latency and
     how every order ended (market, limit and stop orders, both sides)."""
-    runtime = state().runtime()
+    cli_state = state()
+    runtime = cli_state.runtime()
     chooser = random.Random(seed)
     accounts = _accounts(runtime, users, seed)
     commands = _orders(runtime, chooser, accounts, count)
@@ -69,7 +72,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
             with lock:
                 latencies.append(time.perf_counter() - began)
                 order_ids.append(receipt.order_id)
-        deferred = process_stored(runtime)
+        deferred = cli_state.process_stored()
         if deferred is not None:
             with lock:
                 processing_errors[deferred.code] += 1
@@ -88,7 +91,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for _ in pool.map(submit, commands):
                 progress.advance(task)
-    process_stored(runtime)
+    cli_state.process_stored()
     elapsed = time.perf_counter() - started
     for order_id, owner in _owners(runtime, order_ids, accounts):
         outcomes[str(runtime.service.get_status(order_id, owner).status)] += 1
@@ -103,7 +106,7 @@ def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bo
     )
 
 
-def _accounts(runtime: OrderRuntime, users: int, seed: int | None) -> list[uuid.UUID]:
+def _accounts(runtime: Runtime, users: int, seed: int | None) -> list[uuid.UUID]:
     """The load-test accounts (the same for the same seed), opened when new."""
     namespace = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")
     accounts = [uuid.uuid5(namespace, f"orders-load-{seed}-{n}") for n in range(users)]
@@ -116,7 +119,7 @@ def _accounts(runtime: OrderRuntime, users: int, seed: int | None) -> list[uuid.
 
 
 def _orders(
-    runtime: OrderRuntime, chooser: random.Random, accounts: list[uuid.UUID], count: int
+    runtime: Runtime, chooser: random.Random, accounts: list[uuid.UUID], count: int
 ) -> list[SubmitOrder]:
     """Random orders near the current prices: half market, the rest limit and stop."""
     quotes = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
@@ -145,7 +148,7 @@ def _orders(
 
 
 def _owners(
-    runtime: OrderRuntime, order_ids: list[uuid.UUID], accounts: list[uuid.UUID]
+    runtime: Runtime, order_ids: list[uuid.UUID], accounts: list[uuid.UUID]
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     with runtime.service.dependencies.unit_of_work() as uow:
         found = []
@@ -188,7 +191,7 @@ def _report(
         "unfinished": unfinished,
         "processing_errors": dict(sorted(processing_errors.items())),
     }
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(document)
         return

@@ -6,16 +6,17 @@ from uuid import UUID
 
 import click
 
-from order_adapters.bootstrap import OrderRuntime
-from order_cli.main import cli, json_option, printer, process_stored, runs, state
-from order_cli.orders import NUMBER
+from order_adapters.runtime import Runtime
+from order_cli.options import NUMBER, json_option
+from order_cli.output import Printer
+from order_cli.state import runs, state
 from order_core import Symbol
 from order_core.results import OrderDetails
 
-__all__: list[str] = []
+__all__ = ["market"]
 
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @json_option
 @click.pass_context
 @runs
@@ -24,7 +25,7 @@ def market(context: click.Context, as_json: bool) -> None:
     if context.invoked_subcommand is not None:
         return
     assets = state().runtime().market.assets()
-    out = printer(as_json)
+    out = Printer(as_json)
     rows = [
         {
             "symbol": asset.symbol,
@@ -61,13 +62,14 @@ def market(context: click.Context, as_json: bool) -> None:
 @runs
 def set_price(symbol: str, price: str, as_json: bool) -> None:
     """Move SYMBOL's price; resting orders it makes executable execute."""
-    runtime = state().runtime()
+    cli_state = state()
+    runtime = cli_state.runtime()
     wanted = _listed(runtime, symbol)[0]
     quote = runtime.market.set_price(wanted, price)
     report = runtime.service.sweep([wanted])
-    process_stored(runtime)
+    cli_state.process_stored()
     executed = _executed(runtime, report.executed)
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(
             {
@@ -99,7 +101,7 @@ def set_price(symbol: str, price: str, as_json: bool) -> None:
     )
 
 
-def _executed(runtime: OrderRuntime, order_ids: tuple[UUID, ...]) -> list[dict[str, object]]:
+def _executed(runtime: Runtime, order_ids: tuple[UUID, ...]) -> list[dict[str, object]]:
     """What the sweep executed, as the seed's fields."""
     found = []
     with runtime.service.dependencies.unit_of_work() as uow:
@@ -129,7 +131,7 @@ def close_market(symbol: str | None, as_json: bool) -> None:
     runtime = state().runtime()
     symbols = _listed(runtime, symbol)
     runtime.market.set_market_open(False, symbol)
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json({"closed": symbols})
     else:
@@ -142,13 +144,14 @@ def close_market(symbol: str | None, as_json: bool) -> None:
 @runs
 def open_market(symbol: str | None, as_json: bool) -> None:
     """Open SYMBOL's market (or every market) and execute what now can."""
-    runtime = state().runtime()
+    cli_state = state()
+    runtime = cli_state.runtime()
     symbols = _listed(runtime, symbol)
     runtime.market.set_market_open(True, symbol)
     report = runtime.service.sweep(None if symbol is None else symbols)
-    process_stored(runtime)
+    cli_state.process_stored()
     executed = _executed(runtime, report.executed)
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json({"opened": symbols, "executed": executed, "failed": list(report.failed)})
     else:
@@ -158,7 +161,7 @@ def open_market(symbol: str | None, as_json: bool) -> None:
         )
 
 
-def _listed(runtime: OrderRuntime, symbol: str | None) -> list[Symbol]:
+def _listed(runtime: Runtime, symbol: str | None) -> list[Symbol]:
     """SYMBOL (which must be listed), or every listed symbol."""
     listed = [asset.symbol for asset, _, _ in runtime.market.assets()]
     if symbol is None:

@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import click
 
-from order_adapters.bootstrap import OrderRuntime
-from order_cli.main import (
-    cli,
-    json_option,
-    printer,
-    process_stored,
-    runs,
-    state,
-    user_option,
-)
-from order_core import OrderStatus, SubmitOrder
+from order_cli.options import NUMBER, SIDES, STATUSES, TYPES, json_option, user_option
+from order_cli.output import Printer
+from order_cli.state import CliState, runs, state
+from order_core import SubmitOrder
 from order_core.decimals import format_decimal
 from order_core.errors import DependencyUnavailable
 from order_core.results import OrderStatusView
 
-__all__: list[str] = []
+__all__ = ["cancel", "history", "show", "status", "submit"]
 
 _log = logging.getLogger("order_cli")
 
 
-class _Number(click.ParamType):  # type: ignore[type-arg]
-    """A decimal number, kept as text so the service judges it exactly (and
-    names the option when it refuses it)."""
-
-    name = "NUMBER"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str:
-        text = str(value).strip()
-        try:
-            Decimal(text)
-        except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        return text
-
-
-NUMBER = _Number()
-SIDES = click.Choice(["buy", "sell"], case_sensitive=False)
-TYPES = click.Choice(["market", "limit", "stop_loss", "stop_limit"], case_sensitive=False)
-STATUSES = click.Choice([status.value for status in OrderStatus], case_sensitive=False)
-
-
-@cli.command()
+@click.command()
 @click.option("--symbol", required=True, help="AAPL, MSFT, ... (`orders market` lists them).")
 @click.option("--side", required=True, type=SIDES)
 @click.option("--type", "order_type", default="market", show_default=True, type=TYPES)
@@ -75,7 +44,8 @@ def submit(
     as_json: bool,
 ) -> None:
     """Submit an order; it is processed at once (a limit may rest)."""
-    runtime = state().runtime()
+    cli_state = state()
+    runtime = cli_state.runtime()
     receipt = runtime.service.submit(
         SubmitOrder(
             user_id=user,
@@ -88,7 +58,7 @@ def submit(
             idempotency_key=idempotency_key,
         )
     )
-    out = printer(as_json)
+    out = Printer(as_json)
     verb = "Already submitted" if receipt.replayed else "Submitted"
     order = f"{side.upper()} {quantity} {symbol.upper()} {order_type.upper()}"
     estimate = format_decimal(receipt.estimated_value)
@@ -98,7 +68,7 @@ def submit(
         out.line(
             f"{verb} {receipt.order_id}: {order}, estimated {estimate} at {at} (market {market})"
         )
-    now = _status_after_processing(runtime, receipt.order_id, user)
+    now = _status_after_processing(cli_state, receipt.order_id, user)
     if as_json:
         out.json(
             {
@@ -112,19 +82,19 @@ def submit(
 
 
 def _status_after_processing(
-    runtime: OrderRuntime, order_id: UUID, user: str
+    cli_state: CliState, order_id: UUID, user: str
 ) -> OrderStatusView | None:
     """The order's status once processed; None when that has to wait."""
-    if process_stored(runtime) is not None:
+    if cli_state.process_stored() is not None:
         return None
     try:
-        return runtime.service.get_status(order_id, user)
+        return cli_state.runtime().service.get_status(order_id, user)
     except DependencyUnavailable as error:
         _log.warning("the order is stored, its status unknown for now: %s", error.message)
         return None
 
 
-@cli.command()
+@click.command()
 @click.argument("order_id")
 @user_option
 @json_option
@@ -132,14 +102,14 @@ def _status_after_processing(
 def show(order_id: str, user: str, as_json: bool) -> None:
     """Everything about one order."""
     details = state().runtime().service.get_details(order_id, user)
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(details)
     else:
         out.fields(f"Order {details.order_id}", details._asdict())
 
 
-@cli.command()
+@click.command()
 @click.argument("order_id")
 @user_option
 @json_option
@@ -147,7 +117,7 @@ def show(order_id: str, user: str, as_json: bool) -> None:
 def status(order_id: str, user: str, as_json: bool) -> None:
     """An order's status, in a sentence."""
     view = state().runtime().service.get_status(order_id, user)
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(view)
     else:
@@ -155,24 +125,24 @@ def status(order_id: str, user: str, as_json: bool) -> None:
         out.line(f"{view.order_id} {view.status}: {view.status_message} (since {since})")
 
 
-@cli.command()
+@click.command()
 @click.argument("order_id")
 @user_option
 @json_option
 @runs
 def cancel(order_id: str, user: str, as_json: bool) -> None:
     """Cancel a PENDING or PROCESSING order."""
-    runtime = state().runtime()
-    receipt = runtime.service.cancel(order_id, user)
-    process_stored(runtime)
-    out = printer(as_json)
+    cli_state = state()
+    receipt = cli_state.runtime().service.cancel(order_id, user)
+    cli_state.process_stored()
+    out = Printer(as_json)
     if as_json:
         out.json(receipt)
     else:
         out.line(f"Cancelled {receipt.order_id} at {receipt.cancelled_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
-@cli.command()
+@click.command()
 @click.option("--status", "status_filter", type=STATUSES, help="Only orders in this status.")
 @click.option("--limit", default=20, show_default=True, type=int, help="1 to 100.")
 @click.option("--offset", default=0, show_default=True, type=int)
@@ -186,7 +156,7 @@ def history(status_filter: str | None, limit: int, offset: int, user: str, as_js
         .runtime()
         .service.get_history(user, limit=limit, offset=offset, status=status_filter)
     )
-    out = printer(as_json)
+    out = Printer(as_json)
     if as_json:
         out.json(page)
         return

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from order_adapters.settings import DEMO_USER
+from order_adapters.simulated.demo import DEMO_USER
+from order_cli.errors import exit_code_of
 from order_cli.main import app, main
+from order_core.errors import ErrorCategory
 from tests.services import closed_port
 
 OTHER_USER = "22222222-2222-4222-8222-222222222222"
@@ -174,7 +176,7 @@ def test_an_identical_order_without_a_key_is_answered_with_the_first(orders: Inv
 
 def test_derived_keys_can_be_turned_off(orders: Invoke) -> None:
     args = ("submit", "--symbol", "NVDA", "--side", "buy", "--quantity", "1", "--json")
-    off = {"ORDERS_DERIVED_KEY_WINDOW": "0"}
+    off = {"ORDERS_IDEMPOTENCY_DERIVED_KEY_WINDOW": "0"}
 
     first = as_json(orders(*args, env=off))
     second = as_json(orders(*args, env=off))
@@ -221,6 +223,11 @@ def test_info_and_db_upgrade_say_where_the_data_lives(orders: Invoke, tmp_path: 
     assert info["broker"].startswith("memory://")
     assert info["demo_user"] == str(DEMO_USER)
     assert "order-service" in info["versions"]
+    settings = info["settings"]  # by variable, as set (None: the default applies)
+    assert settings["ORDERS_DATA_DIR"] == str(tmp_path / "data")
+    assert settings["ORDERS_DATABASE_URL"] is None
+    assert settings["ORDERS_BROKER_URL"] == "memory://"
+    assert settings["ORDERS_IDEMPOTENCY_TTL"] == 86400
 
 
 def test_load_reports_throughput_latency_and_how_every_order_ended(orders: Invoke) -> None:
@@ -251,13 +258,13 @@ def test_load_with_threads_finishes_every_order(orders: Invoke, threads: str) ->
 def test_a_stored_order_whose_processing_fails_is_still_reported(
     orders: Invoke, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from order_adapters.bootstrap import OrderRuntime  # noqa: PLC0415
+    from order_adapters.runners import InProcessProcessing  # noqa: PLC0415
     from order_core.errors import DependencyUnavailable  # noqa: PLC0415
 
-    def broker_down(_: OrderRuntime) -> int:
+    def broker_down(_: InProcessProcessing) -> int:
         raise DependencyUnavailable("broker", "connection refused")
 
-    monkeypatch.setattr(OrderRuntime, "pump", broker_down)
+    monkeypatch.setattr(InProcessProcessing, "pump", broker_down)
 
     result = orders("submit", "--symbol", "AAPL", "--side", "buy", "--quantity", "1")
 
@@ -290,6 +297,32 @@ def test_a_rejection_with_json_prints_an_error_document(orders: Invoke) -> None:
     assert (error["field"], error["option"]) == ("quantity", "--quantity")
     assert (error["limit"], error["value"]) == ("50", "51")
     assert "Rejected (INSUFFICIENT_POSITION)" in result.stderr
+
+
+def test_a_user_without_an_account_exits_1(orders: Invoke) -> None:
+    result = orders("account", "--user", OTHER_USER, "--json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["option"] == "--user"
+    assert result.stderr.strip() == (
+        f"Refused (ACCOUNT_NOT_FOUND): user {OTHER_USER} has no trading account"
+    )
+
+
+@pytest.mark.parametrize(
+    ("category", "code"),
+    [
+        (ErrorCategory.INVALID_INPUT, 2),
+        (ErrorCategory.UNAVAILABLE, 3),
+        (ErrorCategory.REJECTED, 1),
+        (ErrorCategory.NOT_FOUND, 1),
+        (ErrorCategory.FORBIDDEN, 1),
+        (ErrorCategory.WRONG_STATE, 1),
+        (ErrorCategory.CONFLICT, 1),
+    ],
+)
+def test_the_exit_code_follows_the_errors_category(category: ErrorCategory, code: int) -> None:
+    assert exit_code_of(category) == code
 
 
 @pytest.mark.parametrize(
@@ -448,10 +481,12 @@ def test_an_unsupported_database_url_exits_2_naming_flag_and_variable(orders: In
 
 
 def test_a_malformed_environment_variable_exits_2_naming_it(orders: Invoke) -> None:
-    result = orders("history", env={"ORDERS_DB_POOL_SIZE": "many"})
+    result = orders("history", env={"ORDERS_DATABASE_POOL_SIZE": "many"})
 
     assert result.exit_code == 2
-    assert result.stderr.strip() == "Error: ORDERS_DB_POOL_SIZE: must be a whole number, got 'many'"
+    assert result.stderr.strip() == (
+        "Error: ORDERS_DATABASE_POOL_SIZE: must be a whole number, got 'many'"
+    )
 
 
 def test_market_set_refuses_an_unlisted_symbol_and_a_bad_price(orders: Invoke) -> None:
