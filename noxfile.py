@@ -29,13 +29,14 @@ def typecheck(session: nox.Session) -> None:
 def core_only(session: nox.Session) -> None:
     """A plain ``pip install .`` gives an importable order_core and nothing third-party."""
     session.install(".")
-    session.run("python", "-c", "import order_core, order_adapters.memory")
+    imports = "import order_core, order_adapters.memory, order_adapters.simulated"
+    session.run("python", "-c", imports)
     session.run("python", ".ci/assert_no_dependencies.py")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole suite, against the machine's services (see README)."""
+    """The README's test command: the whole suite, against the machine's services."""
     session.install("-e", ".[all,test]")
     session.run("pytest", *session.posargs)
 

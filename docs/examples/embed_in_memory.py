@@ -1,8 +1,8 @@
 """Embed the order service in a Python process, with the in-memory adapters.
 
 Run it: ``python docs/examples/embed_in_memory.py``. A service of your own
-swaps in its adapters (SQL, Redis, gRPC market data) for the in-memory ones;
-the use cases do not change.
+swaps in other adapters (SQL, Redis, its own market data client) for the
+in-memory ones; the use cases do not change.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from uuid import UUID
 
 from order_adapters.memory import (
     InMemoryDatabase,
-    InMemoryLedger,
-    InMemoryMarketData,
     InProcessBroker,
-    InProcessRuntime,
     RandomIds,
     SystemClock,
 )
+from order_adapters.runners import InProcessProcessing
+from order_adapters.simulated import InMemoryLedger, InMemoryMarketData
 from order_core import (
     Dependencies,
     InsufficientBalance,
@@ -25,7 +24,7 @@ from order_core import (
     SubmitOrder,
     Symbol,
 )
-from order_core.ports import AssetDetails
+from order_core.records import AssetDetails
 
 ALICE = UUID("8c6c1ba4-6a2b-4c8e-9a3e-2f2d2a6c0001")
 
@@ -50,7 +49,9 @@ service = OrderService(
     )
 )
 # 3. Processing in-process: relay the outbox to consumers right away.
-runtime = InProcessRuntime(service, database.outbox, InProcessBroker(clock), position_keeper=ledger)
+processing = InProcessProcessing(
+    service, database.outbox, InProcessBroker(clock), position_keeper=ledger
+)
 
 receipt = service.submit(
     SubmitOrder(
@@ -65,12 +66,12 @@ receipt = service.submit(
 )
 print("submitted", receipt.order_id, receipt.status, "estimated value", receipt.estimated_value)
 
-runtime.pump()  # the limit is below the market: the order rests
+processing.pump()  # the limit is below the market: the order rests
 print("status:", service.get_status(receipt.order_id, ALICE).status_message)
 
 market.set_price("AAPL", "149.00")
 print("executed by the sweep:", service.sweep().executed == (receipt.order_id,))
-runtime.pump()  # deliver the execution to the position keeper
+processing.pump()  # deliver the execution to the position keeper
 details = service.get_details(receipt.order_id, ALICE)
 print("execution price", details.execution_price, "value", details.execution_value)
 print(
