@@ -67,7 +67,7 @@ def build_world(policy: OrderPolicy | None = None, *, database: Any = None) -> W
     market = InMemoryMarketData(clock)
     for name, price in PRICES.items():
         market.list_asset(AssetDetails(Symbol(name), f"{name} Inc.", "equity"), price)
-    ledger = InMemoryLedger()
+    ledger = _ledger_for(database)
     ledger.open_account(ALICE, cash="100000", positions={"AAPL": 50, "MSFT": 10})
     ledger.open_account(BOB, cash="50000", positions={"TSLA": 20})
     fast_retries = RetryPolicy(delays=(timedelta(milliseconds=5),) * 4)
@@ -76,16 +76,28 @@ def build_world(policy: OrderPolicy | None = None, *, database: Any = None) -> W
             unit_of_work=database,
             market_data=market,
             accounts=ledger.accounts,
-            balances=ledger.balances,
-            positions=ledger.positions,
             clock=clock,
             ids=SequentialIds(),
             policy=policy or OrderPolicy(retry=fast_retries),
         )
     )
     broker = InProcessBroker(clock)
-    runtime = InProcessProcessing(service, database.outbox, broker, position_keeper=ledger)
+    runtime = InProcessProcessing(service, database.outbox, broker, keep_positions=True)
     return World(clock, database, market, ledger, service, broker, runtime)
+
+
+def _ledger_for(database: Any) -> Any:
+    """The simulated ledger kept where ``database`` keeps the orders, attached
+    so that money moves in the orders' own transactions."""
+    if isinstance(database, InMemoryDatabase):
+        ledger: Any = InMemoryLedger()
+        database.attach_ledger(ledger)
+        return ledger
+    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415  # the sql extra
+
+    ledger = SqlLedger(database)
+    database.attach_ledger(ledger.within)
+    return ledger
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from order_adapters.sql import SqlDatabase, upgrade
 from tests.services import POSTGRES_URL, unique_name
 
-TABLES = ("order_idempotency", "order_outbox", "orders")
+TABLES = ("order_idempotency", "order_outbox", "order_users", "orders")
 
 
 @contextmanager
@@ -34,11 +34,18 @@ def temporary_postgres_database(*, migrate: bool = True) -> Iterator[str]:
         admin.dispose()
 
 
+#: The simulated ledger's tables, emptied too where an earlier test made them
+#: (a fresh SQLite copy has none: each test starts with no account either way).
+LEDGER_TABLES = ("sim_accounts", "sim_positions")
+
+
 def empty_postgres(url: str) -> SqlDatabase:
     """The run's database with every table emptied."""
     database = SqlDatabase.from_url(url)
     with database.engine.connect() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        existing = set(sa.inspect(connection).get_table_names())
+        tables = [*TABLES, *(table for table in LEDGER_TABLES if table in existing)]
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         connection.commit()
     return database
 

@@ -35,6 +35,7 @@ market = InMemoryMarketData(clock)
 market.list_asset(AssetDetails(Symbol("AAPL"), "Apple Inc.", "equity"), "150.00")
 ledger = InMemoryLedger()
 ledger.open_account(ALICE, cash="10000", positions={"AAPL": 5})
+database.attach_ledger(ledger)  # cash and shares move in the orders' own commits
 
 # 2. The service, built once at the entry point from its ports.
 service = OrderService(
@@ -42,15 +43,13 @@ service = OrderService(
         unit_of_work=database,
         market_data=market,
         accounts=ledger.accounts,
-        balances=ledger.balances,
-        positions=ledger.positions,
         clock=clock,
         ids=RandomIds(),
     )
 )
 # 3. Processing in-process: relay the outbox to consumers right away.
 processing = InProcessProcessing(
-    service, database.outbox, InProcessBroker(clock), position_keeper=ledger
+    service, database.outbox, InProcessBroker(clock), keep_positions=True
 )
 
 receipt = service.submit(

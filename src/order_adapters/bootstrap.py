@@ -123,8 +123,6 @@ def bootstrap(
         unit_of_work=database.unit_of_work,
         market_data=market,
         accounts=ledger.accounts,
-        balances=ledger.balances,
-        positions=ledger.positions,
         clock=clock,
         ids=ids or RandomIds(),
         policy=policy,
@@ -148,10 +146,8 @@ if TYPE_CHECKING:  # each module in the table offers what its role needs
     from order_adapters.simulated import wiring as _simulated
     from order_adapters.sql import wiring as _sql
 
-    _CHECKED: tuple[DatabaseWiring, DatabaseWiring, GateWiring, BrokerWiring, PlatformWiring] = (
-        _memory,
-        _sql,
-        _redis,
-        _memory,
-        _simulated,
-    )
+    _MEMORY_DATABASE: DatabaseWiring = _memory
+    _SQL_DATABASE: DatabaseWiring = _sql
+    _REDIS_GATE: GateWiring = _redis
+    _MEMORY_BROKER: BrokerWiring = _memory
+    _SIMULATED_PLATFORM: PlatformWiring = _simulated

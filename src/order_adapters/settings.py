@@ -211,6 +211,7 @@ _GROUP_CLASSES: dict[str, type[Any]] = {
     )
 }
 _GROUPS = tuple(_GROUP_CLASSES)
+_TOP_LEVEL = ("data_dir", "prices_file", "stale_after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +222,9 @@ class Settings:
     data_dir: Path | None = None
     #: ORDERS_PRICES_FILE: a JSON file of starting prices for the simulated market.
     prices_file: Path | None = None
+    #: ORDERS_STALE_AFTER: how long work may sit untouched (a PROCESSING order,
+    #: a due retry, an unapplied position update) before recovery takes it over.
+    stale_after: timedelta = timedelta(seconds=30)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
@@ -291,6 +295,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for the first value out of its range."""
+        if self.stale_after <= timedelta(0):
+            raise SettingsError("must be a positive number of seconds", setting="stale_after")
         for group in _GROUPS:
             values = getattr(self, group)
             for item in fields(values):
@@ -301,7 +307,7 @@ class Settings:
 
     def flat(self) -> Iterator[tuple[str, object]]:
         """Every setting by flat name with its value."""
-        for name in ("data_dir", "prices_file"):
+        for name in _TOP_LEVEL:
             yield name, getattr(self, name)
         for group in _GROUPS:
             values = getattr(self, group)
@@ -338,7 +344,7 @@ def _split(setting: str) -> tuple[str | None, str]:
 
 def _declared_types() -> dict[str, object]:
     """Flat name -> the declared type of every setting, read off the dataclasses."""
-    kinds: dict[str, object] = {"data_dir": Path, "prices_file": Path}
+    kinds: dict[str, object] = {"data_dir": Path, "prices_file": Path, "stale_after": timedelta}
     for group, group_class in _GROUP_CLASSES.items():
         hints = typing.get_type_hints(group_class)
         for item in fields(group_class):

@@ -7,6 +7,7 @@ import click
 from order_cli.options import json_option, user_option
 from order_cli.output import Printer
 from order_cli.state import runs, state
+from order_core.decimals import add
 from order_core.errors import ErrorCategory, OrderError, RejectionCode
 from order_core.values import parse_uuid
 
@@ -35,23 +36,19 @@ def account(user: str, as_json: bool) -> None:
             value=str(user_id),
         )
     balance = runtime.ledger.balances.get_balance(user_id)
-    positions = [
-        runtime.ledger.positions.get_position(user_id, symbol)
-        for symbol in sorted(runtime.ledger.holdings(user_id))
-    ]
+    positions = []
+    for symbol, quantity in sorted(runtime.ledger.holdings(user_id).items()):
+        # Shares are held back by the user's open SELLs and unapplied executions.
+        selling = runtime.service.get_pending_quantities(user_id, symbol).selling
+        positions.append((symbol, quantity, selling, add(quantity, -selling)))
     document = {
         "user_id": user_id,
         "cash": balance.cash,
         "reserved": balance.reserved,
         "available": balance.available,
         "positions": [
-            {
-                "symbol": position.symbol,
-                "quantity": position.quantity,
-                "reserved": position.reserved,
-                "available": position.available,
-            }
-            for position in positions
+            {"symbol": symbol, "quantity": quantity, "reserved": held, "available": available}
+            for symbol, quantity, held, available in positions
         ],
     }
     out = Printer(as_json)
@@ -65,5 +62,5 @@ def account(user: str, as_json: bool) -> None:
     out.rows(
         "Positions",
         ["symbol", "quantity", "reserved", "available"],
-        ([p.symbol, p.quantity, p.reserved, p.available] for p in positions),
+        ([symbol, quantity, held, available] for symbol, quantity, held, available in positions),
     )

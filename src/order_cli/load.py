@@ -16,33 +16,36 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from order_adapters.runtime import Runtime
-from order_cli.options import json_option
+from order_cli.options import json_option, whole
 from order_cli.output import Printer
 from order_cli.state import runs, state
 from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
+from order_core.decimals import multiply, round_to
 
 __all__ = ["load"]
 
 LOAD_CASH = "10000000"
 LOAD_HOLDING = "100000"
 _CENT = Decimal("0.01")
+#: Every order is made up front and its latency kept: a bound on what that holds.
+MAX_COUNT = 1_000_000
 
 
 @click.command()
-@click.option("--count", required=True, type=click.IntRange(min=1), help="How many orders.")
+@click.option("--count", required=True, type=whole(1, MAX_COUNT), help="How many orders.")
 @click.option(
     "--concurrency",
     default=1,
     show_default=True,
-    type=click.IntRange(1, 64),
+    type=whole(1, 64),
     help="Submitting threads.",
 )
-@click.option("--seed", type=int, help="Repeat a run's order mix exactly.")
+@click.option("--seed", type=whole(), help="Repeat a run's order mix exactly.")
 @click.option(
     "--users",
     default=20,
     show_default=True,
-    type=click.IntRange(1, 1000),
+    type=whole(1, 1000),
     help="Load-test accounts the orders are spread over (created with ample cash).",
 )
 @json_option
@@ -131,7 +134,7 @@ def _orders(
         market = quotes[symbol]
         side = chooser.choice(["BUY", "SELL"])
         kind = chooser.choices(["MARKET", "LIMIT", "STOP_LOSS", "STOP_LIMIT"], [5, 3, 1, 1])[0]
-        near = (market * Decimal(1 + chooser.uniform(-0.03, 0.03))).quantize(_CENT)
+        near = round_to(multiply(market, Decimal(1 + chooser.uniform(-0.03, 0.03))), _CENT)
         made.append(
             SubmitOrder(
                 user_id=chooser.choice(accounts),

@@ -24,6 +24,7 @@ from order_cli.admin import db, info
 from order_cli.errors import EXIT_USAGE, settings_sentence, usage_document
 from order_cli.load import load
 from order_cli.market import market
+from order_cli.operations import audit, recover
 from order_cli.orders import cancel, history, show, status, submit
 from order_cli.state import CliState
 
@@ -81,7 +82,20 @@ def cli(
     context.call_on_close(cli_state.close)
 
 
-for _command in (submit, show, status, cancel, history, account, market, load, info, db):
+for _command in (
+    submit,
+    show,
+    status,
+    cancel,
+    history,
+    account,
+    market,
+    load,
+    info,
+    db,
+    recover,
+    audit,
+):
     cli.add_command(_command)
 
 

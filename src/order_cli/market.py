@@ -11,6 +11,7 @@ from order_cli.options import NUMBER, json_option
 from order_cli.output import Printer
 from order_cli.state import runs, state
 from order_core import Symbol
+from order_core.decimals import format_decimal
 from order_core.results import OrderDetails
 
 __all__ = ["market"]
@@ -80,7 +81,7 @@ def set_price(symbol: str, price: str, as_json: bool) -> None:
             }
         )
         return
-    out.line(f"{wanted} is now {quote.price.normalize():f}")
+    out.line(f"{wanted} is now {format_decimal(quote.price)}")
     if not executed:
         out.line("No resting order became executable.")
         return

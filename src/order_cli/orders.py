@@ -7,7 +7,16 @@ from uuid import UUID
 
 import click
 
-from order_cli.options import NUMBER, SIDES, STATUSES, TYPES, json_option, user_option
+from order_cli.options import (
+    MAX_OFFSET,
+    NUMBER,
+    SIDES,
+    STATUSES,
+    TYPES,
+    json_option,
+    user_option,
+    whole,
+)
 from order_cli.output import Printer
 from order_cli.state import CliState, runs, state
 from order_core import SubmitOrder
@@ -144,8 +153,8 @@ def cancel(order_id: str, user: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--status", "status_filter", type=STATUSES, help="Only orders in this status.")
-@click.option("--limit", default=20, show_default=True, type=int, help="1 to 100.")
-@click.option("--offset", default=0, show_default=True, type=int)
+@click.option("--limit", default=20, show_default=True, type=whole(), help="1 to 100.")
+@click.option("--offset", default=0, show_default=True, type=whole(0, MAX_OFFSET))
 @user_option
 @json_option
 @runs

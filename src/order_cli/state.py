@@ -35,6 +35,8 @@ class CliState:
         self._settings: Settings | None = None
         self._runtime: Runtime | None = None
         self._processing: InProcessProcessing | None = None
+        #: How many abandoned orders the recovery pass at start took up.
+        self.recovered_at_start = 0
 
     def settings(self) -> Settings:
         """Read once per command (a deprecated variable is warned about once)."""
@@ -52,10 +54,20 @@ class CliState:
                 runtime.close()
                 raise
             self._runtime = runtime
-            # What an earlier command stored but could not process goes first,
-            # as a worker would take it up: the CLI is the embedded worker.
+            # What an earlier command left behind goes first, as a worker would
+            # take it up: the CLI is the embedded worker (and its recovery).
+            self._recover()
             self.process_stored()
         return self._runtime
+
+    def _recover(self) -> None:
+        assert self._runtime is not None
+        try:
+            report = self._runtime.service.recover(stale_after=self.settings().stale_after)
+        except OrderError as error:
+            _log.warning("recovery is deferred (%s): %s", error.code, error.message)
+            return
+        self.recovered_at_start = report.examined
 
     def process_stored(self) -> OrderError | None:
         """Process what the command stored. A failure leaves it stored, to be

@@ -3,8 +3,14 @@
 Every amount the service stores fits the tables' ``DECIMAL(18, 8)``: at most
 8 decimal places and 10 integer digits. Input is converted without ever passing
 through binary floating point (a ``float`` is read through ``repr``, which gives
-the shortest string that round-trips), and arithmetic runs in a context wide
-enough that products of two column values are exact before they are rounded.
+the shortest string that round-trips); text is ASCII only (digits, a sign, a
+point, an exponent: no other script's digits, no ``_`` separators). Arithmetic
+runs in the module's own context, wide enough that sums and products of column
+values are exact before they are rounded, whatever the caller's
+``decimal.getcontext()`` says: use :func:`add`, :func:`subtract`,
+:func:`multiply`, :func:`remainder` and :func:`round_to` instead of the
+operators (``+``, ``-``, unary ``-``, ``abs()`` and ``normalize()`` all round
+to the caller's precision).
 """
 
 from __future__ import annotations
@@ -18,10 +24,15 @@ __all__ = [
     "MAX_INTEGER_DIGITS",
     "QUANTUM",
     "SCALE",
+    "add",
     "format_decimal",
     "multiply",
     "parse_decimal",
+    "remainder",
     "round_amount",
+    "round_to",
+    "shift_point",
+    "subtract",
 ]
 
 SCALE = 8
@@ -35,6 +46,16 @@ _CONTEXT = decimal.Context(
     rounding=decimal.ROUND_HALF_EVEN,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
+
+#: Reads text exactly (no precision to round to) and refuses what is not a
+#: number whatever the caller's context traps (``Decimal()`` would return NaN).
+_READING = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.Overflow, decimal.Inexact, decimal.Rounded],
+)
+_ASCII_BLANKS = " \t\n\r\f\v"
 
 
 def parse_decimal(raw: object, *, field: str) -> Decimal:
@@ -54,7 +75,7 @@ def parse_decimal(raw: object, *, field: str) -> Decimal:
             field=field,
             value=str(raw),
         )
-    if abs(value) >= _UPPER_BOUND:
+    if value.copy_abs() >= _UPPER_BOUND:  # copy_abs: exact, abs() rounds
         raise InvalidInput(
             f"{field} must have at most {MAX_INTEGER_DIGITS} integer digits, got {value}",
             code="OUT_OF_RANGE",
@@ -72,17 +93,14 @@ def parse_decimal(raw: object, *, field: str) -> Decimal:
             value=str(value),
         )
     if quantized.is_zero():
-        return abs(quantized)  # no "-0E-8" leaking into storage or output
+        return quantized.copy_abs()  # no "-0E-8" leaking into storage or output
     return quantized
 
 
 def _to_decimal(raw: object, field: str) -> Decimal:
     kind = type(raw)
     if kind is str:  # the common case (CLI, JSON): one type test, not five
-        try:
-            return Decimal(raw.strip())  # type: ignore[attr-defined]
-        except decimal.InvalidOperation:
-            raise _not_a_number(raw, field) from None
+        return _from_text(raw, field)  # type: ignore[arg-type]
     if kind is Decimal:
         return raw  # type: ignore[return-value]
     if isinstance(raw, Decimal):
@@ -94,11 +112,21 @@ def _to_decimal(raw: object, field: str) -> Decimal:
     if isinstance(raw, float):
         return Decimal(repr(raw))
     if isinstance(raw, str):
-        text = raw.strip()
+        return _from_text(raw, field)
+    raise _not_a_number(raw, field)
+
+
+def _from_text(raw: str, field: str) -> Decimal:
+    # ASCII digits, a sign, a point, an exponent (or NaN and the infinities,
+    # refused as NOT_FINITE): Decimal's grammar, less what it also takes, any
+    # script's digits (Arabic-Indic "\u0661\u0660" is 10), "_" between digits,
+    # and blanks beyond ASCII's at either end (str.strip() drops "\x1f").
+    text = raw.strip(_ASCII_BLANKS)
+    if text.isascii() and "_" not in text and text == text.strip():
         try:
-            return Decimal(text)
-        except decimal.InvalidOperation:
-            raise _not_a_number(raw, field) from None
+            return _READING.create_decimal(text)
+        except decimal.DecimalException:  # not a number, or an exponent past any
+            pass
     raise _not_a_number(raw, field)
 
 
@@ -111,14 +139,43 @@ def _not_a_number(raw: object, field: str) -> InvalidInput:
     )
 
 
+def add(left: Decimal, right: Decimal) -> Decimal:
+    """Exact sum of two amounts, whatever the caller's decimal context (60 digits
+    hold any sum of column values)."""
+    return _CONTEXT.add(left, right)
+
+
+def subtract(left: Decimal, right: Decimal) -> Decimal:
+    """Exact difference of two amounts (not ``add(left, -right)``: unary minus
+    rounds to the caller's context)."""
+    return _CONTEXT.subtract(left, right)
+
+
 def multiply(left: Decimal, right: Decimal) -> Decimal:
     """Exact product of two column values (no rounding happens here)."""
     return _CONTEXT.multiply(left, right)
 
 
+def remainder(value: Decimal, step: Decimal) -> Decimal:
+    """``value % step``, exactly (the operator fails under a narrow context when
+    the quotient has more digits than its precision)."""
+    return _CONTEXT.remainder(value, step)
+
+
 def round_amount(value: Decimal) -> Decimal:
     """Round to the column's 8 places, half to even (banker's rounding)."""
     return value.quantize(QUANTUM, context=_CONTEXT)
+
+
+def round_to(value: Decimal, quantum: Decimal) -> Decimal:
+    """Round to ``quantum``'s places (``Decimal("0.01")``: cents), half to even."""
+    return value.quantize(quantum, context=_CONTEXT)
+
+
+def shift_point(value: Decimal, places: int) -> Decimal:
+    """``value`` times 10 to the ``places``, exactly (``Decimal.scaleb`` rounds to
+    the caller's context: at 8 digits, 99775.12345678 becomes 99775.123)."""
+    return value.scaleb(places, context=_CONTEXT)
 
 
 def format_decimal(value: Decimal) -> str:

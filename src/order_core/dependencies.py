@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from order_core.policy import OrderPolicy
 from order_core.ports import (
     Accounts,
-    Balances,
     Clock,
     IdempotencyStore,
     IdGenerator,
     MarketData,
-    Positions,
     UnitOfWorkFactory,
 )
 
@@ -23,6 +21,7 @@ __all__ = ["Dependencies"]
 class Dependencies:
     """The ports the use cases run against, resolved once at an entry point.
 
+    Money moves through the unit of work's ledger, with the orders.
     ``idempotency_gate`` is an optional fast store (Redis) consulted before the
     database; without one the durable records in the unit of work decide alone.
     """
@@ -30,8 +29,6 @@ class Dependencies:
     unit_of_work: UnitOfWorkFactory
     market_data: MarketData
     accounts: Accounts
-    balances: Balances
-    positions: Positions
     clock: Clock
     ids: IdGenerator
     policy: OrderPolicy = field(default_factory=OrderPolicy)

@@ -41,7 +41,11 @@ Detail = str | int | Decimal | None
 
 def _as_text(value: Detail) -> str | int | None:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        # Imported here: order_core.decimals imports this module. Not
+        # value.normalize(), which rounds to the caller's decimal context.
+        from order_core.decimals import format_decimal  # noqa: PLC0415
+
+        return format_decimal(value)
     return value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from order_core.errors import IllegalTransition, InvalidInput, OrderNotCancellable
@@ -39,6 +40,9 @@ from order_core.values import (
     Quantity,
     Symbol,
 )
+
+if TYPE_CHECKING:
+    from order_core.records import Quote
 
 __all__ = ["Order", "check_prices_for_type"]
 
@@ -87,6 +91,7 @@ class Order:
     __slots__ = (
         "_events",
         "_status",
+        "attempts",
         "created_at",
         "executed_at",
         "execution_price",
@@ -94,7 +99,9 @@ class Order:
         "id",
         "market_data_timestamp",
         "market_price_at_submission",
+        "next_attempt_at",
         "order_type",
+        "position_applied_at",
         "price",
         "quantity",
         "side",
@@ -124,6 +131,12 @@ class Order:
     failure_reason: str | None
     triggered_at: datetime | None
     version: int
+    #: Processing attempts that failed for a transient reason, and when the
+    #: next one is due: retries survive the process that scheduled them.
+    attempts: int
+    next_attempt_at: datetime | None
+    #: When the position keeper applied this EXECUTED order (None until then).
+    position_applied_at: datetime | None
     _events: tuple[OrderEvent, ...]
 
     def __init__(self) -> None:
@@ -150,6 +163,9 @@ class Order:
         failure_reason: str | None,
         triggered_at: datetime | None,
         version: int,
+        attempts: int = 0,
+        next_attempt_at: datetime | None = None,
+        position_applied_at: datetime | None = None,
         /,
     ) -> Order:
         """A stored order, exactly as it was written, with no pending events.
@@ -177,6 +193,9 @@ class Order:
         order.failure_reason = failure_reason
         order.triggered_at = triggered_at
         order.version = version
+        order.attempts = attempts
+        order.next_attempt_at = next_attempt_at
+        order.position_applied_at = position_applied_at
         order._events = ()
         return order
 
@@ -269,6 +288,13 @@ class Order:
         return None if price is None else order_value(self.quantity.value, price)
 
     @property
+    def cash_held(self) -> Decimal:
+        """Cash a live BUY holds: its estimated value (nothing for a SELL)."""
+        if self.side is not OrderSide.BUY:
+            return Decimal(0)
+        return self.estimated_value or Decimal(0)
+
+    @property
     def execution_value(self) -> Decimal | None:
         """quantity x execution price, once EXECUTED."""
         if self._status is not OrderStatus.EXECUTED or self.execution_price is None:
@@ -299,17 +325,20 @@ class Order:
             self.triggered_at = now
             self.updated_at = now
 
-    def start_processing(self, execution_price: Decimal, now: datetime) -> None:
-        """PENDING -> PROCESSING, fixing the price it is being executed at, so a
-        retried execution settles exactly the same amount."""
+    def start_processing(self, quote: Quote, now: datetime) -> None:
+        """PENDING -> PROCESSING, fixing the price it is being executed at (and
+        the time of that price), so a retried execution settles exactly the
+        same amount."""
         self._move(OrderStatus.PROCESSING, now)
-        self.execution_price = execution_price
+        self.execution_price = quote.price
+        self.market_data_timestamp = quote.timestamp
+        self.next_attempt_at = None
 
     def execute(self, now: datetime) -> None:
         """PROCESSING -> EXECUTED at the price fixed by :meth:`start_processing`;
         records :class:`OrderExecuted`."""
-        processing_since = self.updated_at
         self._move(OrderStatus.EXECUTED, now)
+        self.next_attempt_at = None
         price = self.execution_price
         assert price is not None  # set by start_processing, the only way into PROCESSING
         self.executed_at = now
@@ -326,14 +355,23 @@ class Order:
                 executed_at=now,
                 total_value=order_value(self.quantity.value, price),
                 market_price_at_exec=price,
-                market_data_timestamp=processing_since,
+                market_data_timestamp=self.market_data_timestamp or now,
             )
         )
+
+    def schedule_retry(self, due: datetime, now: datetime) -> None:
+        """A transient failure: count the attempt and say when to try again."""
+        if self._status in TERMINAL_STATUSES:
+            raise IllegalTransition(self.id, str(self._status), "RETRY")
+        self.attempts += 1
+        self.next_attempt_at = due
+        self.updated_at = now
 
     def fail(self, reason: str, now: datetime) -> None:
         """PENDING or PROCESSING -> FAILED with ``reason``; records :class:`OrderFailed`."""
         previous = self._status
         self._move(OrderStatus.FAILED, now)
+        self.next_attempt_at = None
         self.failure_reason = reason
         self.execution_price = None
         self._record(
@@ -358,6 +396,7 @@ class Order:
         previous = self._status
         self._move(OrderStatus.CANCELLED, now)
         self.execution_price = None
+        self.next_attempt_at = None
         self._record(
             OrderCancelled(
                 order_id=self.id,
@@ -398,6 +437,9 @@ class Order:
             self.failure_reason,
             self.triggered_at,
             self.version,
+            self.attempts,
+            self.next_attempt_at,
+            self.position_applied_at,
         )
 
     # -- internals ------------------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "Balances",
     "Clock",
     "IdGenerator",
+    "Ledger",
     "IdempotencyRecords",
     "IdempotencyStore",
     "MarketData",
@@ -101,54 +102,58 @@ class Accounts(Protocol):
 
 
 class Balances(Protocol):
-    """Cash. Every mutation is keyed by the order it serves and is idempotent per
-    order, so a retried step never moves money twice (a saga with compensations)."""
+    """Cash, read (what a user sees; money moves through :class:`Ledger`)."""
 
     def get_balance(self, user_id: UUID) -> Balance: ...
 
-    def reserve(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        """Hold ``amount`` for the order. Raises
-        :class:`~order_core.errors.InsufficientBalance` when it is not available."""
-        ...
-
-    def release(self, user_id: UUID, order_id: UUID) -> None:
-        """Drop the order's hold, if any."""
-        ...
-
-    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        """Pay for an executed BUY, consuming its hold. Raises
-        :class:`~order_core.errors.InsufficientBalance` when cash (plus the hold)
-        does not cover ``amount``."""
-        ...
-
-    def credit(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        """Pay out an executed SELL."""
-        ...
-
-    def reverse(self, user_id: UUID, order_id: UUID) -> None:
-        """Compensate: undo the order's deduct or credit, if one was made, and
-        its hold. Afterwards the order can move no more money."""
-        ...
-
 
 class Positions(Protocol):
-    """Holdings. Positions change when the position keeper applies an
-    ``OrderExecuted`` event, which may lag the execution; a SELL therefore
-    holds its quantity from submission until its execution is applied (or it
-    ends otherwise), so what is available to sell is right at every moment."""
+    """Holdings, read. They change when the position keeper applies an
+    execution, which may lag it; what a SELL may still sell is the holding less
+    the user's open SELLs and executed SELLs not yet applied (the service's own
+    orders, see :meth:`OrderRepository.activity`)."""
 
     def get_position(self, user_id: UUID, symbol: Symbol) -> Position:
         """The user's holding of ``symbol`` (zero when none)."""
         ...
 
-    def reserve(self, user_id: UUID, symbol: Symbol, quantity: Decimal, order_id: UUID) -> None:
-        """Hold ``quantity`` for a SELL order. Raises
-        :class:`~order_core.errors.InsufficientPosition` when it is not
-        available. Idempotent per order."""
+
+class Ledger(Protocol):
+    """The account ledger seen from inside a unit of work: every movement of
+    cash or shares commits (or rolls back) with the order change that causes
+    it, so money is moved exactly once per transition and never without it.
+
+    Call :meth:`OrderRepository.lock_user` first in a transaction that reads or
+    moves a user's money: reads then see every committed movement, and no
+    other transaction moves that user's money until this one ends."""
+
+    def cash(self, user_id: UUID) -> Balance:
+        """The user's cash and what is held of it (zero for an unknown user)."""
         ...
 
-    def release(self, user_id: UUID, order_id: UUID) -> None:
-        """Drop the order's hold, if it has one (the order ended unexecuted)."""
+    def position(self, user_id: UUID, symbol: Symbol) -> Decimal:
+        """The user's holding of ``symbol`` as the position keeper has applied it."""
+        ...
+
+    def hold(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:
+        """Hold ``amount`` of cash for a BUY order. Raises
+        :class:`~order_core.errors.InsufficientBalance` (here or at commit) when
+        it is not available."""
+        ...
+
+    def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:
+        """Let go of a hold of ``amount`` (the order ended unexecuted)."""
+        ...
+
+    def settle(self, user_id: UUID, order_id: UUID, *, paid: Decimal, held: Decimal) -> None:
+        """Move an execution's cash: ``paid`` is added to cash (negative for a
+        BUY) and its hold ``held`` let go. Raises
+        :class:`~order_core.errors.InsufficientBalance` (here or at commit) when
+        a BUY would take cash below what stays held for other orders."""
+        ...
+
+    def move_position(self, user_id: UUID, symbol: Symbol, change: Decimal) -> None:
+        """Apply an execution to the holding (the position keeper's part)."""
         ...
 
 
@@ -211,11 +216,29 @@ class OrderRepository(Protocol):
         of one symbol (what they have asked to buy or sell and may still)."""
         ...
 
-    def activity(
-        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
-    ) -> OrderActivity:
-        """``count_by_user(since=since)`` and ``open_quantity(...)`` together: what
-        the risk rules read for every submission, in one query."""
+    def activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> OrderActivity:
+        """What the risk rules read for every submission, in one query: the
+        user's orders since ``since``, and per side the quantity of ``symbol``
+        still to move the holding (open orders, and executed ones whose
+        position update is not applied yet)."""
+        ...
+
+    def lock_user(self, user_id: UUID) -> None:
+        """Serialise this transaction with every other one that moves the
+        user's orders or money, until it ends (a row lock; a lock per user in
+        memory). Take it before reading what a decision depends on."""
+        ...
+
+    def mark_position_applied(self, order_id: UUID, at: datetime) -> bool:
+        """Record that an EXECUTED order's position update was applied; False
+        when it already was (or the order is not EXECUTED): apply nothing then."""
+        ...
+
+    def needing_recovery(self, *, now: datetime, stale_before: datetime) -> list[Order]:
+        """Orders whose work was abandoned, oldest first: a retry that is due
+        (``next_attempt_at <= now``), PROCESSING untouched since ``stale_before``,
+        PENDING MARKET orders untouched since then (their message was lost), and
+        EXECUTED orders whose position update was not applied by then."""
         ...
 
 
@@ -242,7 +265,7 @@ class IdempotencyRecords(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """Transactions over orders, outbox and idempotency records: everything
+    """Transactions over orders, outbox, idempotency records and the ledger: everything
     written since the last commit commits together, or none of it does.
     :meth:`commit` (or :meth:`rollback`) ends one transaction and the next use
     begins another; leaving the ``with`` block rolls back whatever is
@@ -257,6 +280,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
 
     def commit(self) -> None: ...
 
@@ -329,6 +355,11 @@ class OutboxBatch(Protocol):
 
 
 class Outbox(Protocol):
+    def mark_sent(self, message_ids: Sequence[UUID]) -> None:
+        """Record messages as sent that were delivered outside a claim (an
+        in-process relay delivers them itself, then marks them)."""
+        ...
+
     def claim(self, limit: int) -> AbstractContextManager[OutboxBatch]:
         """Claim up to ``limit`` committed, unsent messages, oldest first."""
         ...

@@ -6,19 +6,21 @@ and :mod:`order_core.rules` import them from here, so neither imports the other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 from uuid import UUID
 
+from order_core.decimals import subtract
 from order_core.errors import OrderRejected, RiskRejected, ValidationRejected
 from order_core.order import Order
 from order_core.results import SubmitReceipt
 from order_core.values import Symbol
 
 __all__ = [
+    "AccountBook",
     "AccountStatus",
     "AssetDetails",
     "Balance",
@@ -74,19 +76,13 @@ class Balance(NamedTuple):
 
     @property
     def available(self) -> Decimal:
-        return self.cash - self.reserved
+        return subtract(self.cash, self.reserved)
 
 
 class Position(NamedTuple):
     user_id: UUID
     symbol: Symbol
     quantity: Decimal
-    #: Held for open SELL orders, and for executed ones not yet applied.
-    reserved: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.quantity - self.reserved
 
 
 # -- orders -------------------------------------------------------------------------
@@ -98,10 +94,27 @@ class OrderPage(NamedTuple):
 
 
 class OrderActivity(NamedTuple):
-    """A user's recent trading, as the risk rules see it."""
+    """A user's recent trading in one symbol, as the risk rules see it."""
 
     orders_since: int
-    open_quantity: Decimal
+    #: Quantity still to be added to the holding: open BUYs, and executed BUYs
+    #: whose position update is not applied yet.
+    buying: Decimal
+    #: Quantity still to be taken from it: open SELLs and unapplied executed SELLs.
+    selling: Decimal
+
+
+class AccountBook(NamedTuple):
+    """One account as a ledger keeps it, for the audit: what it was opened
+    with and what it holds now."""
+
+    user_id: UUID
+    opened_at: datetime
+    opening_cash: Decimal
+    cash: Decimal
+    reserved: Decimal
+    #: symbol -> (opening quantity, quantity now)
+    positions: Mapping[Symbol, tuple[Decimal, Decimal]]
 
 
 # -- idempotency --------------------------------------------------------------------

@@ -19,11 +19,13 @@ from order_core.values import OrderSide, OrderStatus, OrderType
 
 __all__ = [
     "CancelReceipt",
+    "Discrepancy",
     "HistoryPage",
     "OrderDetails",
     "OrderStatusView",
     "ProcessOutcome",
     "ProcessResult",
+    "RecoveryReport",
     "SubmitReceipt",
     "SweepReport",
     "status_message",
@@ -160,6 +162,34 @@ class ProcessResult(NamedTuple):
     order_id: UUID
     outcome: ProcessOutcome
     status: OrderStatus
+
+
+class RecoveryReport(NamedTuple):
+    """What a recovery pass found and did, by order id."""
+
+    examined: int
+    executed: tuple[UUID, ...]
+    failed: tuple[UUID, ...]
+    #: Processed again and still waiting for their price (or an open market).
+    resting: tuple[UUID, ...]
+    #: A dependency is still down: their next attempt is scheduled.
+    retrying: tuple[UUID, ...]
+    positions_applied: tuple[UUID, ...]
+    #: Executed, position update not applied, and nobody here applies it.
+    positions_unapplied: tuple[UUID, ...]
+
+
+class Discrepancy(NamedTuple):
+    """Something the books do not agree on, with the orders involved."""
+
+    user_id: UUID
+    #: ``cash``, ``held``, ``overdrawn``, ``position`` or ``oversold``.
+    kind: str
+    symbol: str | None
+    expected: Decimal
+    actual: Decimal
+    order_ids: tuple[UUID, ...]
+    message: str
 
 
 class SweepReport(NamedTuple):

@@ -10,21 +10,32 @@ from uuid import UUID
 from order_core.commands import SubmitOrder
 from order_core.dependencies import Dependencies
 from order_core.events import OutboxMessage
+from order_core.records import AccountBook, OrderActivity
 from order_core.results import (
     CancelReceipt,
+    Discrepancy,
     HistoryPage,
     OrderDetails,
     OrderStatusView,
     ProcessResult,
+    RecoveryReport,
     SubmitReceipt,
     SweepReport,
 )
+from order_core.usecases.audit import audit_books
 from order_core.usecases.cancel import cancel_order
+from order_core.usecases.positions import apply_position_update
 from order_core.usecases.process import fail_order, process_order
-from order_core.usecases.queries import get_order_details, get_order_history, get_order_status
+from order_core.usecases.queries import (
+    get_order_details,
+    get_order_history,
+    get_order_status,
+    get_pending_quantities,
+)
+from order_core.usecases.recovery import DEFAULT_STALE_AFTER, recover
 from order_core.usecases.submit import submit_order
 from order_core.usecases.sweep import sweep_resting_orders
-from order_core.usecases.worker import Handling, handle_message
+from order_core.usecases.worker import Handling, handle_message, keep_position
 from order_core.values import OrderStatus, Symbol
 
 __all__ = ["OrderService"]
@@ -44,16 +55,24 @@ class OrderService:
         """Execute an order if the market allows it now."""
         return process_order(self.dependencies, order_id, user_id=user_id)
 
-    def sweep(
-        self,
-        symbols: Iterable[Symbol] | None = None,
-        *,
-        resume_processing_after: timedelta = timedelta(minutes=5),
-    ) -> SweepReport:
+    def sweep(self, symbols: Iterable[Symbol] | None = None) -> SweepReport:
         """Execute resting orders the current prices make executable."""
-        return sweep_resting_orders(
-            self.dependencies, symbols, resume_processing_after=resume_processing_after
-        )
+        return sweep_resting_orders(self.dependencies, symbols)
+
+    def recover(
+        self, *, stale_after: timedelta = DEFAULT_STALE_AFTER, keep_positions: bool = True
+    ) -> RecoveryReport:
+        """Finish or undo work abandoned for ``stale_after``; see
+        :func:`~order_core.usecases.recovery.recover`."""
+        return recover(self.dependencies, stale_after=stale_after, keep_positions=keep_positions)
+
+    def audit(self, books: Iterable[AccountBook]) -> list[Discrepancy]:
+        """Every discrepancy between the ledger's ``books`` and the orders."""
+        return audit_books(self.dependencies, books)
+
+    def apply_position_update(self, order_id: UUID) -> bool:
+        """Apply an executed order to its holding, once (the service's own ledger)."""
+        return apply_position_update(self.dependencies, order_id)
 
     def fail(self, order_id: UUID, reason: str) -> ProcessResult:
         """Fail a live order for good (e.g. when its retries are used up)."""
@@ -69,6 +88,10 @@ class OrderService:
     def get_status(self, order_id: UUID | str, user_id: UUID | str) -> OrderStatusView:
         return get_order_status(self.dependencies, order_id, user_id)
 
+    def get_pending_quantities(self, user_id: UUID | str, symbol: Symbol | str) -> OrderActivity:
+        """What the user's orders are still to buy and sell of ``symbol``."""
+        return get_pending_quantities(self.dependencies, user_id, symbol)
+
     def get_history(
         self,
         user_id: UUID | str,
@@ -80,6 +103,10 @@ class OrderService:
         return get_order_history(
             self.dependencies, user_id, limit=limit, offset=offset, status=status
         )
+
+    def keep_position(self, message: OutboxMessage, retries_done: int = 0) -> Handling:
+        """What the position keeper of a service-owned ledger does with a message."""
+        return keep_position(self.dependencies, message, retries_done)
 
     def handle_message(self, message: OutboxMessage, retries_done: int = 0) -> Handling:
         """What a worker does with one delivered message (process, retry or dead-letter)."""

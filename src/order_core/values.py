@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Self, TypeVar
 from uuid import UUID
 
-from order_core.decimals import parse_decimal
+from order_core.decimals import format_decimal, parse_decimal
 from order_core.errors import InvalidInput
 
 __all__ = [
@@ -37,6 +37,16 @@ __all__ = [
 ]
 
 _SYMBOL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9.\-/]{0,19}")
+#: Blanks dropped around parsed text: ASCII only, like the text itself.
+_ASCII_BLANKS = " \t\n\r\f\v"
+#: A UUID as text: 32 ASCII hex digits, dashes optional, in braces or after
+#: ``urn:uuid:`` (what ``UUID()`` reads, without the digits of other scripts,
+#: signs and ``_`` that its ``int(..., 16)`` would also take).
+_UUID_TEXT = re.compile(
+    r"(?:urn:uuid:)?(\{)?[0-9a-f]{8}(-?)[0-9a-f]{4}\2[0-9a-f]{4}\2[0-9a-f]{4}\2[0-9a-f]{12}"
+    r"(?(1)\})",
+    re.IGNORECASE | re.ASCII,
+)
 
 
 class Symbol(str):
@@ -62,7 +72,9 @@ class Symbol(str):
     @classmethod
     def parse(cls, raw: object) -> Symbol:
         """Accept a Symbol or a string; surrounding blanks are dropped and the
-        text is upper-cased (``" aapl"`` -> ``AAPL``)."""
+        text is upper-cased (``" aapl"`` -> ``AAPL``). The text must be ASCII
+        before it is upper-cased: Unicode case mapping turns the ligature
+        ``"\ufb01"`` into ``"FI"`` and the long ``"\u017f"`` into ``"S"``."""
         if isinstance(raw, Symbol):
             return raw
         if not isinstance(raw, str):
@@ -87,18 +99,21 @@ class Symbol(str):
 def _symbol_from_text(text: str) -> Symbol:
     # Few symbols are traded, so most submissions hit this cache; bad input raises
     # and is not cached.
-    return Symbol(text.strip().upper())
+    if not text.isascii():
+        return Symbol(text)  # refused, naming the text as given
+    return Symbol(text.strip(_ASCII_BLANKS).upper())
 
 
 class _ParsableEnum(StrEnum):
     @classmethod
     def parse(cls, raw: object, *, field: str) -> Self:
-        """Accept a member or its name in any case (``"buy"`` -> ``BUY``)."""
+        """Accept a member or its name in any case (``"buy"`` -> ``BUY``), in
+        ASCII (``"\u017fell".upper()`` is ``"SELL"``)."""
         if isinstance(raw, cls):
             return raw
-        if isinstance(raw, str):
+        if isinstance(raw, str) and raw.isascii():
             members = cls._value2member_map_
-            member = members.get(raw) or members.get(raw.strip().upper())
+            member = members.get(raw) or members.get(raw.strip(_ASCII_BLANKS).upper())
             if member is not None:
                 return member  # type: ignore[return-value]  # the map holds cls members
         allowed = ", ".join(member.value for member in cls)
@@ -179,7 +194,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 def _not_positive(field: str, value: Decimal) -> InvalidInput:
     return InvalidInput(
-        f"{field} must be greater than 0, got {value.normalize():f}",
+        f"{field} must be greater than 0, got {format_decimal(value)}",
         code="NOT_POSITIVE",
         field=field,
         limit=0,
@@ -228,7 +243,7 @@ class Quantity:
         return _trusted(cls, value)
 
     def __str__(self) -> str:
-        return format(self.value.normalize(), "f")
+        return format_decimal(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,18 +265,18 @@ class Price:
         return _trusted(cls, value)
 
     def __str__(self) -> str:
-        return format(self.value.normalize(), "f")
+        return format_decimal(self.value)
 
 
 def parse_uuid(raw: object, *, field: str) -> UUID:
-    """Accept a UUID or its text form; anything else is :class:`InvalidInput`."""
+    """Accept a UUID or its text form (ASCII hex digits); anything else is
+    :class:`InvalidInput`."""
     if isinstance(raw, UUID):
         return raw
     if isinstance(raw, str):
-        try:
-            return UUID(raw.strip())
-        except ValueError:
-            pass
+        text = raw.strip(_ASCII_BLANKS)
+        if _UUID_TEXT.fullmatch(text):
+            return UUID(text)
     raise InvalidInput(
         f"{field} must be a UUID, got {raw!r}",
         code="INVALID_UUID",

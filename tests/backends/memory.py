@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from order_adapters.memory import InMemoryDatabase, InMemoryIdempotencyStore
 from order_core.ports import IdempotencyStore
-from tests.backends.store import Store
+from tests.backends.store import LedgerStore, Store
 
 
 @contextmanager
@@ -26,10 +26,13 @@ IDEMPOTENCY_STORES = {"memory": memory_idempotency}
 
 
 @contextmanager
-def memory_ledger() -> Iterator[object]:
+def memory_ledger() -> Iterator[LedgerStore]:
     from order_adapters.simulated import InMemoryLedger  # noqa: PLC0415
 
-    yield InMemoryLedger()
+    database = InMemoryDatabase()
+    ledger = InMemoryLedger()
+    database.attach_ledger(ledger)
+    yield LedgerStore(unit_of_work=database, controls=ledger)
 
 
 LEDGERS = {"memory": memory_ledger}

@@ -16,7 +16,7 @@ import pytest
 from order_adapters.sql import SqlDatabase
 from order_core.ports import IdempotencyStore
 from order_core.values import OrderStatus
-from tests.backends.store import Store
+from tests.backends.store import LedgerStore, Store
 from tests.contract.factories import T0, make_order, receipt
 from tests.sql_databases import empty_postgres, fresh_sqlite
 
@@ -27,6 +27,7 @@ def _with_referenced_order(database: SqlDatabase) -> SqlDatabase:
     order = make_order(symbol="ZZZZ", at=T0 - timedelta(days=30), status=OrderStatus.EXECUTED)
     order.id = _REFERENCED
     order.user_id = order.user_id.__class__(int=0)
+    order.position_applied_at = order.created_at  # no work left on it: recovery skips it
     with database.unit_of_work() as uow:
         uow.orders.add(order)
         uow.commit()
@@ -71,28 +72,32 @@ STORES = {"sqlite": sqlite_store, "postgres": postgres_store}
 IDEMPOTENCY_STORES = {"sqlite": sqlite_idempotency, "postgres": postgres_idempotency}
 
 
-@contextmanager
-def sqlite_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
+def _with_ledger(database: SqlDatabase) -> LedgerStore:
     from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
 
+    ledger = SqlLedger(database)
+    database.attach_ledger(ledger.within)
+    return LedgerStore(unit_of_work=database, controls=ledger)
+
+
+@contextmanager
+def sqlite_ledger(request: pytest.FixtureRequest) -> Iterator[LedgerStore]:
     template = request.getfixturevalue("sqlite_template")
     database = fresh_sqlite(template, request.getfixturevalue("tmp_path"))
     try:
-        yield SqlLedger(database)
+        yield _with_ledger(database)
     finally:
         database.dispose()
 
 
 @contextmanager
-def postgres_ledger(request: pytest.FixtureRequest) -> Iterator[object]:
-    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
+def postgres_ledger(request: pytest.FixtureRequest) -> Iterator[LedgerStore]:
+    from order_adapters.simulated.tables import sim_metadata  # noqa: PLC0415
 
     database = empty_postgres(request.getfixturevalue("postgres_url"))
     try:
-        from order_adapters.simulated.tables import sim_metadata  # noqa: PLC0415
-
         sim_metadata.drop_all(database.engine)  # each test starts with no account
-        yield SqlLedger(database)
+        yield _with_ledger(database)
     finally:
         database.dispose()
 

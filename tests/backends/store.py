@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from order_core.ports import IdempotencyStore, Outbox, UnitOfWorkFactory
 
@@ -16,3 +17,14 @@ class Store:
     unit_of_work: UnitOfWorkFactory
     outbox: Outbox
     idempotency: IdempotencyStore
+
+
+@dataclass
+class LedgerStore:
+    """A system of record with the simulated ledger attached: units of work
+    whose ``ledger`` moves money with the orders, and the ledger's controls
+    (``open_account``, ``books``, ``set_active``, the read ports ``accounts``,
+    ``balances``, ``positions``) over the same accounts."""
+
+    unit_of_work: UnitOfWorkFactory
+    controls: Any

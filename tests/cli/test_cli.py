@@ -216,7 +216,7 @@ def test_info_and_db_upgrade_say_where_the_data_lives(orders: Invoke, tmp_path: 
     upgraded = orders("db", "upgrade", "--json")
     info = as_json(orders("info", "--json"))
 
-    assert as_json(upgraded) == {"database": f"sqlite:///{database}", "revision": "0001"}
+    assert as_json(upgraded) == {"database": f"sqlite:///{database}", "revision": "0002"}
     assert info["data_dir"] == str(tmp_path / "data")
     assert info["database"] == f"sqlite:///{database}"
     assert info["idempotency"] == "database records"

@@ -53,7 +53,7 @@ def idempotency_store(request: pytest.FixtureRequest) -> Iterator[IdempotencySto
 
 @pytest.fixture(params=sorted(LEDGERS))
 def ledger(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """An account/balance/position service (``accounts``, ``balances``,
-    ``positions``, ``open_account``, ``apply_execution``)."""
+    """A system of record with the simulated ledger attached
+    (:class:`tests.backends.store.LedgerStore`)."""
     with _build(LEDGERS[request.param], request) as built:
         yield built

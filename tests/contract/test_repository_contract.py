@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from order_core import ConcurrencyConflict, OrderSide, OrderStatus, OrderType, Symbol
+from order_core import ConcurrencyConflict, Order, OrderSide, OrderStatus, OrderType, Symbol
+from order_core.records import Quote
 from tests.backends.store import Store
 from tests.contract.factories import T0, USER_A, USER_B, make_order, new_id
 
@@ -49,7 +50,9 @@ def test_an_executed_order_round_trips(store: Store) -> None:
     with store.unit_of_work() as uow:
         loaded = uow.orders.get(order.id)
         assert loaded is not None
-        loaded.start_processing(D("150.00000001"), T0 + timedelta(seconds=1))
+        loaded.start_processing(
+            Quote(loaded.symbol, D("150.00000001"), T0), T0 + timedelta(seconds=1)
+        )
         uow.orders.update(loaded)
         loaded.execute(T0 + timedelta(seconds=2))
         uow.orders.update(loaded)
@@ -89,7 +92,7 @@ def test_updates_are_versioned_and_exactly_one_racer_wins(store: Store) -> None:
         mine.cancel(T0)
         first.orders.update(mine)
         first.commit()
-        theirs.start_processing(D(1), T0)
+        theirs.start_processing(Quote(theirs.symbol, D(1), T0), T0)
         with pytest.raises(ConcurrencyConflict) as caught:
             second.orders.update(theirs)
             second.commit()
@@ -244,14 +247,134 @@ def test_open_quantity_follows_status_changes(book: dict[str, object]) -> None:
         assert uow.orders.open_quantity(USER_A, Symbol("AAPL"), OrderSide.BUY) == D("0.12345678")
 
 
-def test_activity_is_the_count_and_the_open_quantity_in_one(book: dict[str, object]) -> None:
-    store = book["store"]
+def executed(
+    *, side: OrderSide, quantity: str, at: datetime, applied: datetime | None = None
+) -> Order:
+    """USER_A's EXECUTED AAPL order, its position update applied at ``applied``."""
+    order = make_order(side=side, quantity=quantity, at=at, status=OrderStatus.EXECUTED)
+    order.executed_at = at
+    order.position_applied_at = applied
+    return order
+
+
+def test_activity_counts_open_and_unapplied_executed_quantities(
+    book: dict[str, object],
+) -> None:
+    store: Store = book["store"]  # type: ignore[assignment]
+    bought = executed(side=OrderSide.BUY, quantity="3", at=T0 + timedelta(days=3))
+    sold = executed(side=OrderSide.SELL, quantity="1.5", at=T0 + timedelta(days=3))
+    applied = executed(side=OrderSide.SELL, quantity="100", at=T0, applied=T0)
+    save(store, bought, sold, applied)
     since = T0 + timedelta(hours=1)
-    with store.unit_of_work() as uow:  # type: ignore[attr-defined]
-        for side in OrderSide:
-            for symbol in (Symbol("AAPL"), Symbol("MSFT")):
-                activity = uow.orders.activity(USER_A, symbol, side, since=since)
-                assert activity.orders_since == uow.orders.count_by_user(USER_A, since=since)
-                assert activity.open_quantity == uow.orders.open_quantity(USER_A, symbol, side)
-        none = uow.orders.activity(new_id(), Symbol("AAPL"), OrderSide.BUY, since=since)
-    assert (none.orders_since, none.open_quantity) == (0, 0)
+    with store.unit_of_work() as uow:
+        activity = uow.orders.activity(USER_A, Symbol("AAPL"), since=since)
+        assert activity.orders_since == uow.orders.count_by_user(USER_A, since=since) == 6
+        # a1 pending + a4 processing + the executed BUY; a5 is cancelled.
+        assert activity.buying == D("5.12345678")
+        # a3 pending + the executed SELL; the applied one is in the holding already.
+        assert activity.selling == D("1.62345678")
+        msft = uow.orders.activity(USER_A, Symbol("MSFT"), since=since)
+        assert (msft.buying, msft.selling) == (D("0.12345678"), 0)  # a2: executed, unapplied
+        none = uow.orders.activity(new_id(), Symbol("AAPL"), since=since)
+        assert tuple(none) == (0, 0, 0)
+    with store.unit_of_work() as uow:
+        assert uow.orders.mark_position_applied(bought.id, T0 + timedelta(days=4))
+        uow.orders.add(make_order(side=OrderSide.SELL, quantity="0.5"))
+        activity = uow.orders.activity(USER_A, Symbol("AAPL"), since=since)
+        assert (activity.buying, activity.selling) == (D("2.12345678"), D("2.12345678"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        activity = uow.orders.activity(USER_A, Symbol("AAPL"), since=since)
+    assert (activity.buying, activity.selling) == (D("2.12345678"), D("2.12345678"))
+
+
+def test_a_position_update_is_marked_applied_once(store: Store) -> None:
+    order = executed(side=OrderSide.BUY, quantity="1", at=T0)
+    pending = make_order()
+    save(store, order, pending)
+    with store.unit_of_work() as uow:
+        uow.orders.lock_user(USER_A)
+        assert uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=1))
+        uow.rollback()  # not applied after all
+    with store.unit_of_work() as uow:
+        uow.orders.lock_user(USER_A)
+        assert uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=2))
+        assert not uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=3))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.orders.lock_user(USER_A)
+        assert not uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=4))
+        assert not uow.orders.mark_position_applied(pending.id, T0)  # not EXECUTED
+        assert not uow.orders.mark_position_applied(new_id(), T0)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        stored = uow.orders.get(order.id)
+        untouched = uow.orders.get(pending.id)
+    assert stored is not None and stored.position_applied_at == T0 + timedelta(seconds=2)
+    assert (stored.status, stored.version) == (OrderStatus.EXECUTED, order.version)
+    assert untouched is not None and untouched.position_applied_at is None
+
+
+def test_the_new_columns_round_trip(store: Store) -> None:
+    order = make_order(status=OrderStatus.PROCESSING)
+    order.attempts = 3
+    order.next_attempt_at = T0 + timedelta(seconds=5, microseconds=7)
+    save(store, order)
+    with store.unit_of_work() as uow:
+        loaded = uow.orders.get(order.id)
+        assert loaded is not None
+        assert (loaded.attempts, loaded.next_attempt_at) == (3, order.next_attempt_at)
+        loaded.schedule_retry(T0 + timedelta(minutes=1), T0 + timedelta(seconds=6))
+        uow.orders.update(loaded)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        again = uow.orders.get(order.id)
+    assert again == loaded
+    assert again is not None and again.attempts == 4
+
+
+def test_needing_recovery_finds_the_four_kinds_of_abandoned_work(store: Store) -> None:
+    now = T0 + timedelta(days=1)
+    stale_before = now - timedelta(seconds=30)
+    old, recent = now - timedelta(hours=1), now - timedelta(seconds=1)
+    market = {"order_type": OrderType.MARKET, "price": None}
+
+    def aged(order: Order, created: timedelta, updated: datetime) -> Order:
+        order.created_at = T0 + created  # ages apart, so "oldest first" is plain
+        order.updated_at = updated
+        return order
+
+    due = aged(make_order(), timedelta(minutes=1), recent)
+    due.attempts, due.next_attempt_at = 1, now - timedelta(seconds=1)
+    not_due = aged(make_order(status=OrderStatus.PROCESSING), timedelta(minutes=2), old)
+    not_due.attempts, not_due.next_attempt_at = 1, now + timedelta(minutes=1)
+    stale_processing = aged(make_order(status=OrderStatus.PROCESSING), timedelta(minutes=3), old)
+    busy_processing = aged(make_order(status=OrderStatus.PROCESSING), timedelta(minutes=4), recent)
+    lost_market = aged(make_order(**market), timedelta(minutes=5), old)  # type: ignore[arg-type]
+    fresh_market = aged(make_order(**market), timedelta(minutes=6), recent)  # type: ignore[arg-type]
+    resting_limit = aged(make_order(), timedelta(minutes=7), old)
+    unapplied = executed(side=OrderSide.SELL, quantity="1", at=old)
+    unapplied.created_at = T0
+    just_executed = executed(side=OrderSide.BUY, quantity="1", at=recent)
+    applied = executed(side=OrderSide.BUY, quantity="1", at=old, applied=old)
+    cancelled = aged(make_order(status=OrderStatus.CANCELLED), timedelta(0), old)
+    failed = aged(make_order(status=OrderStatus.FAILED), timedelta(0), old)
+    save(
+        store,
+        due,
+        not_due,
+        stale_processing,
+        busy_processing,
+        lost_market,
+        fresh_market,
+        resting_limit,
+        unapplied,
+        just_executed,
+        applied,
+        cancelled,
+        failed,
+    )
+    with store.unit_of_work() as uow:
+        found = uow.orders.needing_recovery(now=now, stale_before=stale_before)
+    assert ids(found) == ids([unapplied, due, stale_processing, lost_market])
+    assert found[1] == due  # whole orders, as stored

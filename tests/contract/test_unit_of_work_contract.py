@@ -19,7 +19,7 @@ from order_core import (
     OrderSubmitted,
     OutboxMessage,
 )
-from order_core.records import IdempotencyState
+from order_core.records import IdempotencyState, Quote
 from tests.backends.store import Store
 from tests.contract.factories import T0, make_order, make_record, new_id, receipt
 
@@ -28,7 +28,7 @@ def every_event() -> list[OutboxMessage]:
     """One message of each event type, with every field set."""
     submitted = make_order()
     executed = make_order()
-    executed.start_processing(Decimal("150.00000001"), T0)
+    executed.start_processing(Quote(executed.symbol, Decimal("150.00000001"), T0), T0)
     executed.execute(T0 + timedelta(seconds=1))
     failed = make_order()
     failed.fail("no market price for AAPL", T0)

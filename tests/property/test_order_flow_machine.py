@@ -1,8 +1,13 @@
 """Random submits, price moves, processing, sweeps and cancels by several users,
-with the service's invariants checked after every step."""
+cancels racing executions in threads, and crashes at random steps followed by a
+restart and recovery, with the service's invariants (the audit among them)
+checked after every step."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import threading
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -13,11 +18,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from order_core import (
+    DependencyUnavailable,
     IdempotencyKeyReused,
     InvalidInput,
     OrderAccessDenied,
+    OrderError,
     OrderNotCancellable,
     OrderRejected,
+    OrderService,
     OrderSide,
     OrderStatus,
     OrderType,
@@ -26,11 +34,25 @@ from order_core import (
 )
 from order_core.values import ALLOWED_TRANSITIONS
 from tests.conftest import PRICES, build_world
+from tests.faults import Crash, FaultyUnitsOfWork
 
 USERS = [UUID(int=(0x4000 << 64) | (0x8000 << 48) | n) for n in (1, 2, 3)]
 SYMBOLS = sorted(PRICES)
 START_CASH = Decimal("20000")
 START_POSITION = Decimal("40")
+STALE = timedelta(seconds=30)
+STEPS = [
+    "orders.lock_user",
+    "orders.update",
+    "orders.add",
+    "ledger.hold",
+    "ledger.settle",
+    "ledger.release",
+    "ledger.move_position",
+    "idempotency.put",
+    "outbox.add",
+    "commit",
+]
 D = Decimal
 
 
@@ -67,7 +89,7 @@ class OrderFlow(RuleBasedStateMachine):
         symbol=st.sampled_from(SYMBOLS),
         order_type=st.sampled_from(OrderType),
         side=st.sampled_from(OrderSide),
-        quantity=st.sampled_from(["1", "2.5", "7", "0.00000001", "-1", "30"]),
+        quantity=st.sampled_from(["1", "2.5", "7", "0.00000001", "-1", "30", "39", "40", "41"]),
         offset=st.sampled_from(["-0.12", "-0.05", "0", "0.03", "0.08"]),
         key=st.one_of(st.none(), st.sampled_from(["k1", "k2", "k3"])),
     )
@@ -155,6 +177,56 @@ class OrderFlow(RuleBasedStateMachine):
         else:
             assert details.user_id == user == self.owner[order_id]
 
+    @rule(order_id=orders)
+    def cancel_races_execution(self, order_id: UUID | None) -> None:
+        if order_id is None:
+            return
+        start = threading.Barrier(2)
+
+        def execute() -> None:
+            start.wait()
+            with contextlib.suppress(OrderError):  # lost to the cancel, or already final
+                self.world.service.process(order_id)
+
+        def cancel() -> None:
+            start.wait()
+            with contextlib.suppress(OrderError):  # lost to the execution, or already final
+                self.world.service.cancel(order_id, self.owner[order_id])
+
+        threads = [threading.Thread(target=execute), threading.Thread(target=cancel)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    @rule(
+        order_id=orders,
+        action=st.sampled_from(["process", "cancel", "keep"]),
+        step=st.sampled_from(STEPS),
+        when=st.sampled_from(["before", "after"]),
+    )
+    def crash_then_restart(self, order_id: UUID | None, action: str, step: str, when: str) -> None:
+        """A process dies at ``step`` of ``action``; a new one recovers once the
+        work is stale."""
+        if order_id is None:
+            return
+        faults = FaultyUnitsOfWork(self.world.service.dependencies.unit_of_work)
+        faults.arm(step, when=when)
+        dying = OrderService(
+            dataclasses.replace(self.world.service.dependencies, unit_of_work=faults)
+        )
+        try:
+            if action == "process":
+                dying.process(order_id)
+            elif action == "cancel":
+                dying.cancel(order_id, self.owner[order_id])
+            else:
+                dying.apply_position_update(order_id)
+        except (Crash, OrderError, DependencyUnavailable):
+            pass
+        self.world.clock.advance(STALE)
+        self.world.service.recover(stale_after=STALE)
+
     @rule(seconds=st.sampled_from([1, 60, 3600]))
     def wait(self, seconds: int) -> None:
         self.world.clock.advance(timedelta(seconds=seconds))
@@ -180,6 +252,10 @@ class OrderFlow(RuleBasedStateMachine):
             assert page.total_count == sum(1 for owner in self.owner.values() if owner == user)
 
     @invariant()
+    def the_audit_finds_nothing(self) -> None:
+        assert self.world.service.audit(self.world.ledger.books()) == []
+
+    @invariant()
     def one_key_never_yields_two_orders(self) -> None:
         assert all(len(ids) <= 1 for ids in self.orders_by_key.values())
 
@@ -197,7 +273,8 @@ class OrderFlow(RuleBasedStateMachine):
             held = sum(
                 (o.estimated_value or D(0))
                 for o in orders
-                if o.status is OrderStatus.PENDING and o.order_side is OrderSide.BUY
+                if o.status in (OrderStatus.PENDING, OrderStatus.PROCESSING)
+                and o.order_side is OrderSide.BUY
             )
             balance = self.world.ledger.balances.get_balance(user)
             assert balance.cash == START_CASH - spent + earned

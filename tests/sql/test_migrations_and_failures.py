@@ -3,7 +3,9 @@ down gives the library's typed error, never a driver traceback."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -12,7 +14,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from order_adapters.memory import ManualClock, SequentialIds
 from order_adapters.settings import DatabaseSettings
+from order_adapters.simulated import InMemoryLedger, InMemoryMarketData
 from order_adapters.sql import (
     HEAD_REVISION,
     SqlDatabase,
@@ -21,11 +25,26 @@ from order_adapters.sql import (
     head_revision,
     upgrade,
 )
+from order_adapters.sql.dialects import Dialect, dialect_for
+from order_adapters.sql.mapping import order_params
 from order_adapters.sql.schema import metadata
-from order_core import DependencyUnavailable, OrderService, SubmitOrder
+from order_core import (
+    Dependencies,
+    DependencyUnavailable,
+    Order,
+    OrderService,
+    OrderSide,
+    OrderStatus,
+    SubmitOrder,
+    Symbol,
+)
+from order_core.records import AssetDetails
 from tests.conftest import ALICE, build_world
+from tests.contract.factories import T0, USER_A, make_order
 from tests.services import closed_port
 from tests.sql_databases import temporary_postgres_database
+
+D = Decimal
 
 # Alembic cannot compare SQLite's expression indexes (it warns of an
 # "approximate signature"); that index is checked directly instead.
@@ -37,6 +56,8 @@ def _differences(url: str) -> list[object]:
     sqlite = engine.dialect.name == "sqlite"
 
     def compared(obj: object, name: str | None, kind: str, *_: object) -> bool:
+        if kind == "table" and (name or "").startswith("sim_"):
+            return False  # the simulator's, not the migrations' (decision 17)
         return not (sqlite and kind == "index" and name in _EXPRESSION_INDEXES)
 
     try:
@@ -93,9 +114,27 @@ def test_a_fresh_postgres_database_migrates_to_the_models(postgres_url: str) -> 
 
 
 def _unreachable_service() -> tuple[OrderService, SqlDatabase]:
+    """The service over a database nobody listens for, its simulated ledger
+    kept there too (so nothing but the database can answer)."""
+    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
+
     url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
     database = SqlDatabase.from_url(url, DatabaseSettings(connect_timeout=1, pool_timeout=1))
-    return build_world(database=database).service, database
+    ledger = SqlLedger(database)  # connects on first use only
+    database.attach_ledger(ledger.within)
+    clock = ManualClock()
+    market = InMemoryMarketData(clock)
+    market.list_asset(AssetDetails(Symbol("AAPL"), "Apple", "equity"), Decimal(150))
+    accounts = InMemoryLedger()
+    accounts.open_account(ALICE, cash=1000)
+    dependencies = Dependencies(
+        unit_of_work=database,
+        market_data=market,
+        accounts=accounts.accounts,
+        clock=clock,
+        ids=SequentialIds(),
+    )
+    return OrderService(dependencies), database
 
 
 def test_a_database_that_is_down_is_dependency_unavailable() -> None:
@@ -113,14 +152,12 @@ def test_a_database_that_is_down_is_dependency_unavailable() -> None:
         database.dispose()
 
 
-def test_a_submission_while_the_database_is_down_holds_nothing() -> None:
+def test_a_submission_while_the_database_is_down_is_dependency_unavailable() -> None:
     service, database = _unreachable_service()
-    world_ledger = service.dependencies.balances
     try:
-        with pytest.raises(DependencyUnavailable):
+        with pytest.raises(DependencyUnavailable) as caught:
             service.submit(SubmitOrder(ALICE, "AAPL", "MARKET", "BUY", "1"))
-        balance = world_ledger.get_balance(ALICE)
-        assert balance.reserved == 0
+        assert caught.value.dependency == "database"
     finally:
         database.dispose()
 
@@ -161,3 +198,84 @@ def test_duplicates_refused_by_the_database_leave_its_connection_usable(
         assert world.service.get_history(ALICE).total_count == 3
     finally:
         database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url_at_0001(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database migrated to revision 0001 only (what the previous release made)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'previous.db'}"
+        upgrade(url, "0001")
+        yield url
+        return
+    request.getfixturevalue("postgres_url")  # skips (or fails) when the server is down
+    with temporary_postgres_database(migrate=False) as url:
+        upgrade(url, "0001")
+        yield url
+
+
+def _insert_0001_row(connection: sa.Connection, order: Order, dialect: Dialect) -> None:
+    """``order`` as the previous release wrote it (none of 0002's columns)."""
+    values = order_params(order, dialect)
+    for added in ("attempts", "next_attempt_at", "position_applied_at"):
+        del values[added]
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    connection.execute(sa.text(f"INSERT INTO orders ({columns}) VALUES ({marks})"), values)
+
+
+def test_a_database_of_the_previous_release_upgrades_with_its_orders(url_at_0001: str) -> None:
+    open_buy = make_order(quantity="2")
+    applied = make_order(side=OrderSide.SELL, status=OrderStatus.EXECUTED, quantity="3")
+    applied.executed_at = T0 + timedelta(seconds=1)
+    unapplied = make_order(side=OrderSide.SELL, status=OrderStatus.EXECUTED, quantity="4")
+    unapplied.executed_at = T0 + timedelta(seconds=2)
+    engine = sa.create_engine(url_at_0001)
+    dialect = dialect_for(engine)
+    try:
+        with engine.begin() as connection:
+            for order in (open_buy, applied, unapplied):
+                _insert_0001_row(connection, order, dialect)
+            # The previous release's simulator recorded which executions it applied.
+            connection.execute(
+                sa.text("CREATE TABLE sim_applied_executions (order_id CHAR(32) PRIMARY KEY)")
+                if dialect.name == "sqlite"
+                else sa.text("CREATE TABLE sim_applied_executions (order_id UUID PRIMARY KEY)")
+            )
+            connection.execute(
+                sa.text("INSERT INTO sim_applied_executions (order_id) VALUES (:id)"),
+                {"id": dialect.uuid(applied.id)},
+            )
+        upgrade(url_at_0001)
+        assert current_revision(url_at_0001) == HEAD_REVISION
+        assert _differences(url_at_0001) == []
+
+        database = SqlDatabase.from_url(url_at_0001)
+        try:
+            with database.unit_of_work() as uow:
+                kept = [uow.orders.get(order.id) for order in (open_buy, applied, unapplied)]
+                activity = uow.orders.activity(USER_A, open_buy.symbol, since=T0)
+        finally:
+            database.dispose()
+        applied.position_applied_at = applied.executed_at  # what 0002 records
+        assert kept == [open_buy, applied, unapplied]
+        assert [(o.attempts, o.next_attempt_at) for o in kept if o] == [(0, None)] * 3
+        assert (activity.buying, activity.selling) == (D("2"), D("4"))
+
+        refused = make_order()
+        for column, value in (
+            ("status", "LOST"),
+            ("order_side", "HOLD"),
+            ("order_type", "ICEBERG"),
+            ("quantity", dialect.money(D(0))),
+            ("price", dialect.money(D("-1"))),
+        ):
+            params = order_params(refused, dialect)
+            params[column] = value
+            marks = ", ".join(f":{name}" for name in params)
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+                connection.execute(
+                    sa.text(f"INSERT INTO orders ({', '.join(params)}) VALUES ({marks})"), params
+                )
+    finally:
+        engine.dispose()

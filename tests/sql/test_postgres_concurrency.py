@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
@@ -17,6 +19,7 @@ from order_core import (
     ProcessOutcome,
     SubmitOrder,
 )
+from order_core.records import Quote
 from tests.conftest import ALICE, build_world
 
 D = Decimal
@@ -60,7 +63,9 @@ def test_two_writers_of_one_order_exactly_one_wins(postgres_database: SqlDatabas
                 if change == "cancel":
                     order.cancel(world.clock.now())
                 else:
-                    order.start_processing(D("140"), world.clock.now())
+                    order.start_processing(
+                        Quote(order.symbol, D("140"), world.clock.now()), world.clock.now()
+                    )
                 try:
                     uow.orders.update(order)
                     uow.commit()
@@ -132,6 +137,34 @@ def test_thirty_two_submissions_of_one_key_make_one_order(postgres_database: Sql
         records = connection.exec_driver_sql("SELECT count(*) FROM order_idempotency").scalar()
     assert (rows, records) == (1, 1)
     assert world.ledger.balances.get_balance(ALICE).reserved == D("298")  # one hold
+
+
+def test_a_locked_user_is_read_as_the_previous_holder_committed(
+    postgres_database: SqlDatabase,
+) -> None:
+    """Two units of work for one user, each: lock the user, read the balance,
+    hold half of what is available, commit. Without the lock both would read
+    the same balance; with it the second waits and reads the first's hold."""
+    from order_adapters.simulated.sql_ledger import SqlLedger  # noqa: PLC0415
+
+    ledger = SqlLedger(postgres_database)
+    postgres_database.attach_ledger(ledger.within)
+    for round_ in range(5):
+        ledger.open_account(ALICE, cash="100")
+        seen: list[Decimal] = []
+
+        def hold_half(seen: list[Decimal] = seen, round_: int = round_) -> None:
+            with postgres_database.unit_of_work() as uow:
+                uow.orders.lock_user(ALICE)
+                available = uow.ledger.cash(ALICE).available
+                seen.append(available)
+                time.sleep(0.1)  # the other one reads now, unless it waits for the lock
+                uow.ledger.hold(ALICE, uuid4(), available / 2)
+                uow.commit()
+
+        _run_together(hold_half, hold_half)
+        assert sorted(seen) == [D("50"), D("100")], f"round {round_}"
+        assert ledger.balances.get_balance(ALICE).reserved == D("75")
 
 
 pytestmark = pytest.mark.postgres

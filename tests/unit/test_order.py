@@ -25,6 +25,7 @@ from order_core import (
     Quantity,
     Symbol,
 )
+from order_core.records import Quote
 from order_core.rules.pricing import evaluate, is_marketable, stop_triggered
 from order_core.values import ALLOWED_TRANSITIONS
 from tests.contract.factories import restored_in
@@ -108,7 +109,9 @@ def test_the_transition_table_is_the_designs() -> None:
 
 
 ACTIONS = {
-    OrderStatus.PROCESSING: lambda o, at: o.start_processing(Decimal("150"), at),
+    OrderStatus.PROCESSING: lambda o, at: o.start_processing(
+        Quote(o.symbol, Decimal("150"), at), at
+    ),
     OrderStatus.EXECUTED: lambda o, at: o.execute(at),
     OrderStatus.FAILED: lambda o, at: o.fail("broken", at),
     OrderStatus.CANCELLED: lambda o, at: o.cancel(at),
@@ -153,7 +156,7 @@ def test_every_illegal_transition_raises_and_changes_nothing(
 def test_execute_records_the_position_update_fields() -> None:
     order = place()
     order.pull_events()
-    order.start_processing(Decimal("151.5"), NOW)
+    order.start_processing(Quote(order.symbol, Decimal("151.5"), NOW), NOW)
     order.execute(NOW + timedelta(seconds=1))
     (event,) = order.pull_events()
     assert isinstance(event, OrderExecuted)

@@ -25,10 +25,10 @@ from order_core import (
     OrderSubmitted,
     ProcessOutcome,
 )
-from order_core.ports import Balances
 from order_core.usecases import worker
 from order_core.values import Symbol
 from tests.conftest import ALICE, BOB, World
+from tests.faults import Crash, FaultyUnitsOfWork
 
 D = Decimal
 
@@ -143,31 +143,20 @@ def test_a_vanished_quote_fails_the_order_and_frees_its_holds(world: World) -> N
         assert world.service.process(order_id).outcome is ProcessOutcome.FAILED
         assert world.order(order_id).failure_reason == "no market price for AAPL"
     assert world.ledger.balances.get_balance(ALICE).reserved == 0
-    assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).reserved == 0
+    assert world.service.get_pending_quantities(ALICE, "AAPL").selling == 0
 
 
-class CancelDuringSettlement:
-    """A balance service during whose deduct the owner cancels the order."""
-
-    def __init__(self, inner: Balances, world: World) -> None:
-        self.inner, self.world = inner, world
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        self.inner.deduct(user_id, amount, order_id)
-        self.world.service.cancel(order_id, user_id)
+def with_faults(world: World) -> tuple[OrderService, FaultyUnitsOfWork]:
+    faults = FaultyUnitsOfWork(world.service.dependencies.unit_of_work)
+    service = OrderService(dataclasses.replace(world.service.dependencies, unit_of_work=faults))
+    return service, faults
 
 
-def test_a_cancel_that_wins_the_race_undoes_the_settlement(world: World) -> None:
+def test_a_cancel_that_wins_the_race_leaves_no_settlement(world: World) -> None:
     order_id = world.submit(quantity="2")
-    racing = OrderService(
-        dataclasses.replace(
-            world.service.dependencies,
-            balances=CancelDuringSettlement(world.ledger.balances, world),  # type: ignore[arg-type]
-        )
-    )
+    racing, faults = with_faults(world)
+    # The owner cancels while the execution is settling, before it commits.
+    faults.arm("ledger.settle", when="after", action=lambda: world.service.cancel(order_id, ALICE))
     result = racing.process(order_id)
     assert (result.outcome, result.status) == (ProcessOutcome.SUPERSEDED, OrderStatus.CANCELLED)
     balance = world.ledger.balances.get_balance(ALICE)
@@ -176,32 +165,27 @@ def test_a_cancel_that_wins_the_race_undoes_the_settlement(world: World) -> None
         assert not any(isinstance(m.event, OrderExecuted) for m in batch.messages)
 
 
-class DownAfterSettling:
-    def __init__(self, inner: Balances) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        self.calls += 1
-        self.inner.deduct(user_id, amount, order_id)
-        if self.calls == 1:
-            raise DependencyUnavailable("balance service", "timed out after applying")
-
-
-def test_a_retried_execution_settles_exactly_once(world: World) -> None:
+def test_an_execution_whose_commit_answer_was_lost_settles_exactly_once(world: World) -> None:
     order_id = world.submit(quantity="2")
-    balances = DownAfterSettling(world.ledger.balances)
-    flaky = OrderService(dataclasses.replace(world.service.dependencies, balances=balances))  # type: ignore[arg-type]
-    with pytest.raises(DependencyUnavailable):
+    flaky, faults = with_faults(world)
+    lost = DependencyUnavailable("database", "connection lost after the commit")
+
+    def lose_the_answer() -> None:
+        raise lost
+
+    faults.arm("ledger.settle", when="before")  # first attempt dies before settling
+    with pytest.raises(Crash):
         flaky.process(order_id)
     assert world.order(order_id).status is OrderStatus.PROCESSING
+    assert world.ledger.balances.get_balance(ALICE).cash == D("100000")
     world.market.set_price("AAPL", "170")  # the retry must not re-price the order
-    assert flaky.process(order_id).outcome is ProcessOutcome.EXECUTED
+    faults.arm("commit", when="after", action=lose_the_answer)
+    with pytest.raises(DependencyUnavailable):
+        flaky.process(order_id)  # settled and executed; only the answer was lost
+    assert flaky.process(order_id).outcome is ProcessOutcome.ALREADY_FINAL
     assert world.order(order_id).execution_price == D("150")
-    assert world.ledger.balances.get_balance(ALICE).cash == D("99700")
+    balance = world.ledger.balances.get_balance(ALICE)
+    assert (balance.cash, balance.reserved) == (D("99700"), 0)
 
 
 def test_cancel_and_execute_racing_in_threads_end_consistently(world: World) -> None:

@@ -24,6 +24,7 @@ from order_core import (
     relay_outbox,
 )
 from order_core.events import OrderExecuted
+from order_core.records import Quote
 from order_core.values import Symbol
 from tests.conftest import ALICE, World
 
@@ -168,21 +169,25 @@ def test_the_position_keeper_applies_each_execution_once(world: World) -> None:
     order_id = world.submit(quantity="3")
     world.service.process(order_id)
     with world.database.outbox.claim(10) as batch:
-        (executed,) = [m.event for m in batch.messages if isinstance(m.event, OrderExecuted)]
-    world.ledger.apply_execution(executed)
-    world.ledger.apply_execution(executed)  # delivered twice
+        (executed,) = [m for m in batch.messages if isinstance(m.event, OrderExecuted)]
+    for _ in range(2):  # delivered twice
+        assert world.service.keep_position(executed).disposition is Disposition.ACK
     assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).quantity == D("53")
+    assert world.order(order_id).status is OrderStatus.EXECUTED
 
 
-def test_sweep_resumes_an_order_left_processing(world: World) -> None:
+def test_recovery_resumes_an_order_left_processing(world: World) -> None:
     order_id = world.submit()
     with world.database.unit_of_work() as uow:
         order = uow.orders.get(order_id)
         assert order is not None
-        order.start_processing(D("150"), world.clock.now())
+        now = world.clock.now()
+        order.start_processing(Quote(order.symbol, D("150"), now), now)
         uow.orders.update(order)
         uow.commit()  # ...and then the worker died
-    assert world.service.sweep().executed == ()
-    world.clock.advance(timedelta(minutes=5))
-    assert world.service.sweep().executed == (order_id,)
+    stale_after = timedelta(seconds=30)
+    assert world.service.recover(stale_after=stale_after).executed == ()  # not stale yet
+    world.clock.advance(stale_after)
+    report = world.service.recover(stale_after=stale_after)
+    assert report.executed == (order_id,)
     assert world.service.process(order_id).outcome is ProcessOutcome.ALREADY_FINAL

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from order_core.events import OutboxMessage
 
@@ -35,6 +36,7 @@ class InMemoryOutbox:
     def __init__(self, lock: threading.RLock | None = None) -> None:
         self._lock = lock or threading.RLock()
         self._pending: dict[int, OutboxMessage] = {}
+        self._sequence_of: dict[UUID, int] = {}
         self._claimed: set[int] = set()
         self._sequence = itertools.count()
         self.sent_count = 0
@@ -45,9 +47,11 @@ class InMemoryOutbox:
 
     def append_locked(self, messages: Iterable[OutboxMessage]) -> None:
         """:meth:`append` for a caller that holds the lock (a committing unit)."""
-        pending, sequence = self._pending, self._sequence
+        pending, sequence, sequence_of = self._pending, self._sequence, self._sequence_of
         for message in messages:
-            pending[next(sequence)] = message
+            number = next(sequence)
+            pending[number] = message
+            sequence_of[message.message_id] = number
 
     @contextmanager
     def claim(self, limit: int) -> Iterator[_Batch]:
@@ -66,6 +70,11 @@ class InMemoryOutbox:
             with self._lock:
                 self._claimed.difference_update(sequence for sequence, _ in entries)
 
+    def mark_sent(self, message_ids: Sequence[UUID]) -> None:
+        with self._lock:
+            found = [self._sequence_of.get(message_id) for message_id in message_ids]
+        self._remove([number for number in found if number is not None])
+
     def pending_count(self) -> int:
         with self._lock:
             return len(self._pending)
@@ -73,7 +82,9 @@ class InMemoryOutbox:
     def _remove(self, sequences: list[int]) -> None:
         with self._lock:
             for sequence in sequences:
-                if self._pending.pop(sequence, None) is not None:
+                message = self._pending.pop(sequence, None)
+                if message is not None:
+                    del self._sequence_of[message.message_id]
                     self.sent_count += 1
 
 

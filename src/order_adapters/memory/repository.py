@@ -11,17 +11,39 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from order_adapters.memory import rows
-from order_adapters.memory.committed import OPEN_STATUSES, index_key
+from order_adapters.memory.committed import OPEN_STATUSES, index_key, moves_holding, unapplied
 from order_adapters.memory.rows import OrderRow, order_from_row, order_to_row
 from order_adapters.memory.staging import StagedChanges
+from order_core.decimals import add
 from order_core.errors import ConcurrencyConflict
 from order_core.order import Order
 from order_core.records import OrderActivity, OrderPage
-from order_core.values import OrderSide, OrderStatus, Symbol
+from order_core.values import OrderSide, OrderStatus, OrderType, Symbol
 
 __all__ = ["InMemoryRepository"]
 
 _ZERO = Decimal(0)
+_BUY, _SELL = OrderSide.BUY.value, OrderSide.SELL.value
+_MARKET = OrderType.MARKET.value
+_PENDING = OrderStatus.PENDING.value
+
+
+def total(amounts: Iterable[Decimal]) -> Decimal:
+    """Exact sum, whatever the caller's decimal context."""
+    result = _ZERO
+    for amount in amounts:
+        result = add(result, amount)
+    return result
+
+
+def _abandoned(row: OrderRow, now: datetime, stale_before: datetime) -> bool:
+    """A live order whose processing is due or was left behind."""
+    due = row[rows.NEXT_ATTEMPT_AT]
+    if due is not None:
+        return due <= now
+    if row[rows.STATUS] == _PENDING and row[rows.TYPE] != _MARKET:
+        return False  # resting: the sweep serves it when prices move
+    return row[rows.UPDATED_AT] <= stale_before
 
 
 class InMemoryRepository:
@@ -158,26 +180,79 @@ class InMemoryRepository:
         )
 
     def open_quantity(self, user_id: UUID, symbol: Symbol, side: OrderSide) -> Decimal:
-        key = (user_id.int, symbol, side._value_)  # a Symbol finds its plain-text key
+        return self._quantity(user_id.int, symbol, side._value_, OPEN_STATUSES.__contains__)
+
+    def activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> OrderActivity:
+        user = user_id.int
         if not self._staged.has_changes:
-            return self._db.open_quantities.get(key, _ZERO)
+            pending = self._db.pending_quantities
+            return OrderActivity(
+                self.count_by_user(user_id, since=since),
+                pending.get((user, symbol, _BUY), _ZERO),  # a Symbol finds its plain-text key
+                pending.get((user, symbol, _SELL), _ZERO),
+            )
+        return OrderActivity(
+            self.count_by_user(user_id, since=since),
+            self._rows_quantity(user, symbol, _BUY, moves_holding),
+            self._rows_quantity(user, symbol, _SELL, moves_holding),
+        )
+
+    def lock_user(self, user_id: UUID) -> None:
+        self._staged.lock_user(user_id.int)
+
+    def mark_position_applied(self, order_id: UUID, at: datetime) -> bool:
+        staged = self._staged
+        row = staged.current(order_id.int)
+        if row is None or not unapplied(row):
+            return False
+        applied = (*row[: rows.POSITION_APPLIED_AT], at)
+        if order_id.int in staged.added:
+            staged.stage_order(order_id.int, applied)
+        else:
+            previous = staged.updated.get(order_id.int)
+            expected = row[rows.VERSION] if previous is None else previous[0]
+            staged.stage_update(order_id.int, expected, applied)
+        return True
+
+    def needing_recovery(self, *, now: datetime, stale_before: datetime) -> list[Order]:
+        db = self._db
+        with db.lock:
+            committed = db.orders
+            found = [
+                row
+                for status in (OrderStatus.PENDING.value, OrderStatus.PROCESSING.value)
+                for row in map(committed.__getitem__, db.by_status[status])
+                if _abandoned(row, now, stale_before)
+            ]
+            found.extend(
+                row
+                for row in map(committed.__getitem__, db.unapplied)
+                if (row[rows.EXECUTED_AT] or row[rows.UPDATED_AT]) <= stale_before
+            )
+        found.sort(key=index_key)
+        return [order_from_row(row) for row in found]
+
+    def _quantity(
+        self, user: int, symbol: str, side: str, counts: Callable[[str], bool]
+    ) -> Decimal:
         with self._db.lock:
-            return sum(
-                (
-                    row[rows.QUANTITY]
-                    for row in self._staged.visible_rows()
-                    if (row[rows.USER], row[rows.SYMBOL], row[rows.SIDE]) == key
-                    and row[rows.STATUS] in OPEN_STATUSES
-                ),
-                _ZERO,
+            return total(
+                row[rows.QUANTITY]
+                for row in self._staged.visible_rows()
+                if (row[rows.USER], row[rows.SYMBOL], row[rows.SIDE]) == (user, symbol, side)
+                and counts(row[rows.STATUS])
             )
 
-    def activity(
-        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
-    ) -> OrderActivity:
-        return OrderActivity(
-            self.count_by_user(user_id, since=since), self.open_quantity(user_id, symbol, side)
-        )
+    def _rows_quantity(
+        self, user: int, symbol: str, side: str, counts: Callable[[OrderRow], bool]
+    ) -> Decimal:
+        with self._db.lock:
+            return total(
+                row[rows.QUANTITY]
+                for row in self._staged.visible_rows()
+                if (row[rows.USER], row[rows.SYMBOL], row[rows.SIDE]) == (user, symbol, side)
+                and counts(row)
+            )
 
     def _newest_first(
         self,

@@ -83,7 +83,7 @@ def _amount(cls: type[_Amount], value: Decimal) -> _Amount:
 # id, user_id, symbol, side, type, quantity, price, stop_price, status,
 # created_at, updated_at, executed_at, execution_price,
 # market_price_at_submission, market_data_timestamp, failure_reason,
-# triggered_at, version
+# triggered_at, version, attempts, next_attempt_at, position_applied_at
 OrderRow = tuple[
     int,
     int,
@@ -103,6 +103,9 @@ OrderRow = tuple[
     str | None,
     datetime | None,
     int,
+    int,
+    datetime | None,
+    datetime | None,
 ]
 # Column positions (Final, so the type checker knows each column's type).
 ID: Final = 0
@@ -113,7 +116,11 @@ TYPE: Final = 4
 QUANTITY: Final = 5
 STATUS: Final = 8
 CREATED_AT: Final = 9
+UPDATED_AT: Final = 10
+EXECUTED_AT: Final = 11
 VERSION: Final = 17
+NEXT_ATTEMPT_AT: Final = 19
+POSITION_APPLIED_AT: Final = 20
 
 
 def order_to_row(order: Order) -> OrderRow:
@@ -136,6 +143,9 @@ def order_to_row(order: Order) -> OrderRow:
         order.failure_reason,
         order.triggered_at,
         order.version,
+        order.attempts,
+        order.next_attempt_at,
+        order.position_applied_at,
     )
 
 
@@ -162,6 +172,9 @@ def order_from_row(row: OrderRow) -> Order:
         row[15],
         row[16],
         row[17],
+        row[18],
+        row[19],
+        row[20],
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from order_adapters.memory.committed import CommittedState
@@ -21,7 +22,7 @@ class StagedChanges:
     this, never the unit itself: no reference cycle, so a finished unit is
     freed at once rather than by the garbage collector)."""
 
-    __slots__ = ("added", "db", "messages", "records", "updated")
+    __slots__ = ("added", "db", "effects", "locks", "messages", "records", "updated")
 
     # Most units of work read more than they write: the containers are created
     # on first write (every read path tests them for emptiness first).
@@ -31,6 +32,10 @@ class StagedChanges:
         self.updated: dict[int, tuple[int, OrderRow]] = _NOTHING  # type: ignore[assignment]
         self.messages: list[OutboxMessage] | tuple[()] = ()
         self.records: dict[str, IdempotencyRecord] = _NOTHING  # type: ignore[assignment]
+        #: Ledger changes, run at commit with the database's lock held.
+        self.effects: list[Callable[[], None]] = []
+        #: The user locks this transaction holds until it ends.
+        self.locks: list[threading.RLock] = []
 
     def add(self, messages: Iterable[OutboxMessage]) -> None:
         """Stage outbox messages (the unit of work's ``outbox.add``)."""
@@ -53,6 +58,12 @@ class StagedChanges:
         if self.records is _NOTHING:
             self.records = {}
         self.records[record.key] = record
+
+    def lock_user(self, user: int) -> None:
+        lock = self.db.user_lock(user)
+        if lock not in self.locks:
+            lock.acquire()
+            self.locks.append(lock)
 
     @property
     def has_changes(self) -> bool:
@@ -88,3 +99,7 @@ class StagedChanges:
             self.messages.clear()
         if self.records:
             self.records.clear()
+        if self.effects:
+            self.effects.clear()
+        while self.locks:  # the transaction is over: so are its locks
+            self.locks.pop().release()

@@ -12,6 +12,7 @@ from order_adapters.memory.committed import CommittedState
 from order_adapters.memory.repository import InMemoryRepository
 from order_adapters.memory.staging import StagedChanges
 from order_core.errors import ConcurrencyConflict, IdempotencyRecordExists
+from order_core.ports import Ledger
 from order_core.records import IdempotencyRecord
 
 __all__ = ["InMemoryUnitOfWork"]
@@ -27,13 +28,23 @@ class InMemoryUnitOfWork:
     order cannot both win.
     """
 
-    __slots__ = ("_idempotency", "_staged", "orders", "outbox")
+    __slots__ = ("_idempotency", "_ledger", "_staged", "orders", "outbox")
 
     def __init__(self, database: CommittedState) -> None:
         staged = self._staged = StagedChanges(database)
         self.orders = InMemoryRepository(staged)
         self.outbox = staged
         self._idempotency: _IdempotencyRecords | None = None
+        self._ledger: Ledger | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            state = self._staged.db.ledger
+            if state is None:
+                raise RuntimeError("no ledger is attached to this database (attach_ledger)")
+            self._ledger = state.within(self._staged.effects)
+        return self._ledger
 
     @property
     def idempotency(self) -> _IdempotencyRecords:
@@ -52,18 +63,28 @@ class InMemoryUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         staged = self._staged
-        if staged.added or staged.updated or staged.messages or staged.records:
+        if (
+            staged.added
+            or staged.updated
+            or staged.messages
+            or staged.records
+            or staged.effects
+            or staged.locks
+        ):
             staged.clear()
 
     def commit(self) -> None:
         staged = self._staged
-        added, updated, records, messages = (
+        added, updated, records, messages, effects = (
             staged.added,
             staged.updated,
             staged.records,
             staged.messages,
+            staged.effects,
         )
-        if not (added or updated or records or messages):
+        if not (added or updated or records or messages or effects):
+            staged.clear()  # nothing to write; the locks still end here
+            self._ledger = None
             return
         db = staged.db
         with db.lock:
@@ -90,10 +111,14 @@ class InMemoryUnitOfWork:
                     db.idempotency.store_final(record)
             if messages:
                 db.outbox.append_locked(messages)
+            for effect in effects:
+                effect()
         staged.clear()
+        self._ledger = None  # the next transaction starts from what is committed
 
     def rollback(self) -> None:
         self._staged.clear()
+        self._ledger = None
 
 
 class _IdempotencyRecords:

@@ -2,6 +2,6 @@
 processing of the embedded default (and, with their adapters, the relay, the
 worker, servers and recovery). Wiring builds things; runners drive them."""
 
-from order_adapters.runners.in_process import InProcessProcessing, PositionKeeper
+from order_adapters.runners.in_process import InProcessProcessing
 
-__all__ = ["InProcessProcessing", "PositionKeeper"]
+__all__ = ["InProcessProcessing"]

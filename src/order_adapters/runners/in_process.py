@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+import threading
+from typing import TYPE_CHECKING
 
 from order_adapters.memory.broker import InProcessBroker
 from order_adapters.topology import POSITIONS_QUEUE, PROCESSING_QUEUE
-from order_core.events import OrderExecuted, OutboxMessage
 from order_core.ports import Outbox
 from order_core.service import OrderService
-from order_core.usecases.relay import relay_outbox
 
 if TYPE_CHECKING:
     from order_adapters.runtime import Runtime
 
-__all__ = ["InProcessProcessing", "PositionKeeper"]
-
-
-class PositionKeeper(Protocol):
-    """Whoever applies executions to positions (the simulated ledgers do)."""
-
-    def apply_execution(self, event: OrderExecuted) -> None: ...
+__all__ = ["InProcessProcessing"]
 
 
 class InProcessProcessing:
-    """Relays committed outbox messages to an :class:`InProcessBroker` whose
-    consumers are the order processor and, when positions are simulated, the
-    position keeper. :meth:`pump` runs everything that is ready."""
+    """Delivers committed outbox messages to in-process consumers: the order
+    processor and, when the ledger is the service's own, the position keeper.
+
+    A message is marked sent only after its consumers handled it, so a process
+    that dies half-way leaves it in the outbox for the next pump (consumers
+    are idempotent). :meth:`pump` runs everything that is ready; one thread
+    pumps at a time."""
 
     def __init__(
         self,
@@ -34,22 +31,17 @@ class InProcessProcessing:
         outbox: Outbox,
         broker: InProcessBroker,
         *,
-        position_keeper: PositionKeeper | None = None,
+        keep_positions: bool = False,
         batch_size: int = 500,
     ) -> None:
         self.service = service
         self.outbox = outbox
         self.broker = broker
         self._batch_size = batch_size
+        self._lock = threading.Lock()
         broker.subscribe(PROCESSING_QUEUE, service.handle_message)
-        if position_keeper is not None:
-            apply_execution = position_keeper.apply_execution
-
-            def apply(message: OutboxMessage, _retries: int) -> None:
-                assert isinstance(message.event, OrderExecuted)  # the queue's only event
-                apply_execution(message.event)
-
-            broker.subscribe(POSITIONS_QUEUE, apply)
+        if keep_positions:
+            broker.subscribe(POSITIONS_QUEUE, service.keep_position)
 
     @classmethod
     def of(cls, runtime: Runtime) -> InProcessProcessing:
@@ -57,15 +49,24 @@ class InProcessProcessing:
         broker = runtime.publisher
         if not isinstance(broker, InProcessBroker):
             raise TypeError(f"in-process processing needs the memory:// broker, not {broker!r}")
-        return cls(runtime.service, runtime.database.outbox, broker, position_keeper=runtime.ledger)
+        return cls(runtime.service, runtime.database.outbox, broker, keep_positions=True)
 
     def pump(self) -> int:
-        """Relay and deliver until nothing is ready (delayed retries that are not
-        yet due stay queued); return how many deliveries were made."""
+        """Deliver until nothing is ready (delayed retries that are not yet due
+        stay queued; recovery finds them on the orders anyway); return how
+        many deliveries were made."""
         delivered = 0
-        while True:
-            relayed = relay_outbox(self.outbox, self.broker, batch_size=self._batch_size)
-            handled = self.broker.deliver()
-            delivered += handled
-            if not relayed and not handled:
-                return delivered
+        with self._lock:
+            while True:
+                # Read without holding the claim: handlers write to the same
+                # database (SQLite has one writer at a time).
+                with self.outbox.claim(self._batch_size) as batch:
+                    messages = list(batch.messages)
+                if messages:
+                    self.broker.publish(messages)
+                handled = self.broker.deliver()
+                if messages:
+                    self.outbox.mark_sent([message.message_id for message in messages])
+                delivered += handled
+                if not messages and not handled:
+                    return delivered

@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
-from order_core.events import OrderExecuted
 from order_core.ports import Accounts, Balances, MarketData, Positions
-from order_core.records import AssetDetails, Quote
+from order_core.records import AccountBook, AssetDetails, Quote
 from order_core.values import Symbol
 
 __all__ = ["LedgerControls", "MarketControls"]
@@ -44,7 +43,9 @@ class LedgerControls(Protocol):
 
     def holdings(self, user_id: UUID) -> dict[Symbol, Decimal]: ...
 
-    def apply_execution(self, event: OrderExecuted) -> None: ...
+    def books(self) -> list[AccountBook]:
+        """Every account as opened and as it is now (what the audit checks)."""
+        ...
 
 
 class MarketControls(MarketData, Protocol):

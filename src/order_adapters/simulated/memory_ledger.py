@@ -1,45 +1,39 @@
 """Simulated accounts, cash and positions held in memory.
 
-:class:`InMemoryLedger` owns the state; its ``accounts``, ``balances`` and
-``positions`` attributes are the three ports the core needs, with the semantics
-it relies on: every movement is keyed by its order and happens at most once; a
-reversal undoes a settlement; positions change only when an ``OrderExecuted``
-event is applied (once per order, however often it is delivered), and a SELL
-holds its quantity until then.
+:class:`InMemoryLedger` owns the state. Its ``accounts``, ``balances`` and
+``positions`` attributes are the read ports; money moves only inside a unit of
+work of the :class:`~order_adapters.memory.InMemoryDatabase` it is attached
+to, through :meth:`InMemoryLedger.within` (the ``Ledger`` port): changes are
+checked when made (the unit holds the user's lock, so nothing else moves that
+user's money meanwhile) and applied at commit with the orders, under one lock.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from order_adapters.memory.rows import Table
-from order_core.decimals import parse_decimal
-from order_core.errors import InsufficientBalance, InsufficientPosition
-from order_core.events import OrderExecuted
-from order_core.records import AccountStatus, Balance, Position
-from order_core.values import OrderSide, Symbol
+from order_core.decimals import add, parse_decimal, subtract
+from order_core.errors import InsufficientBalance
+from order_core.records import AccountBook, AccountStatus, Balance, Position
+from order_core.values import Symbol
 
 __all__ = ["InMemoryAccounts", "InMemoryBalances", "InMemoryLedger", "InMemoryPositions"]
 
 _ZERO = Decimal(0)
-
-# The cash one order has moved: (hold, settlement (negative for a deduct),
-# settled?, reversed for good?). A plain tuple of plain values, not a class or a
-# NamedTuple: the garbage collector stops tracking exact tuples of atoms, so a
-# ledger of millions of orders costs it nothing.
-_CashEntry = tuple[Decimal, Decimal, bool, bool]
-_NO_CASH: _CashEntry = (_ZERO, _ZERO, False, False)
 
 
 @dataclass(slots=True)
 class _Account:
     status: AccountStatus
     tradeable: frozenset[str] | None
+    opened_at: datetime
+    opening_cash: Decimal
     cash: Decimal
     reserved: Decimal
 
@@ -49,18 +43,20 @@ class InMemoryLedger:
     Keys are the UUIDs' ints and the symbols' text (UUID hashing runs in Python)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.account_table: dict[int, _Account] = {}
-        self.cash_entries: Table[int, _CashEntry] = Table()
         self.quantities: dict[tuple[int, str], Decimal] = {}
-        self.held_quantities: dict[tuple[int, str], Decimal] = {}
-        self.quantity_holds: Table[int, tuple[int, str, Decimal]] = Table()
-        # A dict of ints, not a set: sets are always scanned by the garbage
-        # collector, a dict holding only ints is never tracked at all.
-        self.applied_executions: dict[int, None] = {}
+        self.opening_quantities: dict[tuple[int, str], Decimal] = {}
         self.accounts = InMemoryAccounts(self)
         self.balances = InMemoryBalances(self)
         self.positions = InMemoryPositions(self)
+
+    def attach(self, lock: threading.RLock) -> None:
+        """Share the database's lock, so a commit moves orders and money together."""
+        self.lock = lock
+
+    def within(self, effects: list[Callable[[], None]]) -> _UnitLedger:
+        return _UnitLedger(self, effects)
 
     def open_account(
         self,
@@ -76,18 +72,23 @@ class InMemoryLedger:
         limits the symbols it may trade (None: all). With ``if_missing`` an
         existing account is left as it is. Whether it was written."""
         allowed = None if tradeable is None else frozenset(Symbol.parse(s).value for s in tradeable)
+        opening = parse_decimal(cash, field="cash")
         with self.lock:
             if if_missing and user_id.int in self.account_table:
                 return False
             self.account_table[user_id.int] = _Account(
                 status=AccountStatus(user_id=user_id, active=active),
                 tradeable=allowed,
-                cash=parse_decimal(cash, field="cash"),
+                opened_at=datetime.now(UTC),
+                opening_cash=opening,
+                cash=opening,
                 reserved=_ZERO,
             )
             for symbol, quantity in (positions or {}).items():
                 key = (user_id.int, Symbol.parse(symbol).value)
-                self.quantities[key] = parse_decimal(quantity, field="quantity")
+                self.quantities[key] = self.opening_quantities[key] = parse_decimal(
+                    quantity, field="quantity"
+                )
         return True
 
     def has_account(self, user_id: UUID) -> bool:
@@ -110,39 +111,109 @@ class InMemoryLedger:
                 if owner == user_id.int and quantity
             }
 
-    def apply_execution(self, event: OrderExecuted) -> None:
-        """Update the position for an executed order, once per order (the
-        position keeper's side of the position updates); a SELL's hold is
-        consumed at the same moment."""
-        with self.lock:
-            order = event.order_id.int
-            if order in self.applied_executions:
-                return
-            self.applied_executions[order] = None
-            key = (event.user_id.int, str(event.symbol))
-            change = event.quantity if event.order_side is OrderSide.BUY else -event.quantity
-            self.quantities[key] = self.quantities.get(key, _ZERO) + change
-            self.drop_quantity_hold(order)
-
     def account(self, user_id: UUID) -> _Account:
-        """The user's account; unknown users hold nothing, so anything that needs
-        money fails for them the same way. Call with the lock held."""
+        """The user's account; an unknown user gets an inactive empty one (a
+        position keeper may apply an execution for it). Call with the lock held."""
         account = self.account_table.get(user_id.int)
         if account is None:
             account = self.account_table[user_id.int] = _Account(
                 status=AccountStatus(user_id=user_id, active=False),
                 tradeable=frozenset(),
+                opened_at=datetime.now(UTC),
+                opening_cash=_ZERO,
                 cash=_ZERO,
                 reserved=_ZERO,
             )
         return account
 
-    def drop_quantity_hold(self, order: int) -> None:
-        """Release an order's position hold, if any. Call with the lock held."""
-        hold = self.quantity_holds.pop(order, None)
-        if hold is not None:
-            user, symbol, quantity = hold
-            self.held_quantities[(user, symbol)] -= quantity
+    def books(self) -> list[AccountBook]:
+        """Every account as opened and as it is now (for the audit)."""
+        with self.lock:
+            positions: dict[int, dict[Symbol, tuple[Decimal, Decimal]]] = {}
+            for (owner, symbol), quantity in self.quantities.items():
+                opening = self.opening_quantities.get((owner, symbol), _ZERO)
+                positions.setdefault(owner, {})[Symbol(symbol)] = (opening, quantity)
+            return [
+                AccountBook(
+                    user_id=account.status.user_id,
+                    opened_at=account.opened_at,
+                    opening_cash=account.opening_cash,
+                    cash=account.cash,
+                    reserved=account.reserved,
+                    positions=positions.get(user, {}),
+                )
+                for user, account in self.account_table.items()
+            ]
+
+
+class _UnitLedger:
+    """The ledger one unit of work sees: the committed state plus its own
+    changes, which it checks as they are made and hands to the unit as
+    effects for the commit."""
+
+    __slots__ = ("_cash", "_effects", "_held", "_ledger", "_quantities")
+
+    def __init__(self, ledger: InMemoryLedger, effects: list[Callable[[], None]]) -> None:
+        self._ledger = ledger
+        self._effects = effects
+        self._cash: dict[int, Decimal] = {}  # this unit's changes, not yet committed
+        self._held: dict[int, Decimal] = {}
+        self._quantities: dict[tuple[int, str], Decimal] = {}
+
+    def cash(self, user_id: UUID) -> Balance:
+        account = self._ledger.account_table.get(user_id.int)
+        if account is None:
+            return Balance(user_id, _ZERO, _ZERO)
+        user = user_id.int
+        return Balance(
+            user_id,
+            add(account.cash, self._cash.get(user, _ZERO)),
+            add(account.reserved, self._held.get(user, _ZERO)),
+        )
+
+    def position(self, user_id: UUID, symbol: Symbol) -> Decimal:
+        key = (user_id.int, str.__str__(symbol))
+        return add(self._ledger.quantities.get(key, _ZERO), self._quantities.get(key, _ZERO))
+
+    def hold(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:  # noqa: ARG002  # the port's signature
+        available = self.cash(user_id).available
+        if amount > available:
+            raise InsufficientBalance(available=max(available, _ZERO), required=amount)
+        self._move(user_id, cash=_ZERO, held=amount)
+
+    def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:  # noqa: ARG002
+        self._move(user_id, cash=_ZERO, held=amount.copy_negate())
+
+    def settle(self, user_id: UUID, order_id: UUID, *, paid: Decimal, held: Decimal) -> None:  # noqa: ARG002
+        balance = self.cash(user_id)
+        after = subtract(add(balance.cash, paid), subtract(balance.reserved, held))
+        if after < 0:
+            available = add(balance.available, held)
+            raise InsufficientBalance(available=max(available, _ZERO), required=paid.copy_negate())
+        self._move(user_id, cash=paid, held=held.copy_negate())
+
+    def move_position(self, user_id: UUID, symbol: Symbol, change: Decimal) -> None:
+        key = (user_id.int, str.__str__(symbol))
+        self._quantities[key] = add(self._quantities.get(key, _ZERO), change)
+        quantities = self._ledger.quantities
+
+        def apply() -> None:
+            quantities[key] = add(quantities.get(key, _ZERO), change)
+
+        self._effects.append(apply)
+
+    def _move(self, user_id: UUID, *, cash: Decimal, held: Decimal) -> None:
+        user = user_id.int
+        self._cash[user] = add(self._cash.get(user, _ZERO), cash)
+        self._held[user] = add(self._held.get(user, _ZERO), held)
+        ledger = self._ledger
+
+        def apply() -> None:
+            account = ledger.account(user_id)
+            account.cash = add(account.cash, cash)
+            account.reserved = add(account.reserved, held)
+
+        self._effects.append(apply)
 
 
 class InMemoryAccounts:
@@ -177,61 +248,6 @@ class InMemoryBalances:
                 return Balance(user_id, _ZERO, _ZERO)
             return Balance(user_id, account.cash, account.reserved)
 
-    def reserve(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger, key = self._ledger, order_id.int
-        with ledger.lock:
-            reserved, settled, is_settled, is_reversed = ledger.cash_entries.get(key, _NO_CASH)
-            if reserved or is_settled or is_reversed:
-                return
-            account = ledger.account(user_id)
-            available = account.cash - account.reserved
-            if amount > available:
-                raise InsufficientBalance(available=available, required=amount)
-            account.reserved += amount
-            ledger.cash_entries[key] = (amount, settled, False, False)
-
-    def release(self, user_id: UUID, order_id: UUID) -> None:
-        ledger, key = self._ledger, order_id.int
-        with ledger.lock:
-            reserved, settled, is_settled, is_reversed = ledger.cash_entries.get(key, _NO_CASH)
-            if reserved:
-                ledger.account(user_id).reserved -= reserved
-                ledger.cash_entries[key] = (_ZERO, settled, is_settled, is_reversed)
-
-    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger, key = self._ledger, order_id.int
-        with ledger.lock:
-            reserved, _, is_settled, is_reversed = ledger.cash_entries.get(key, _NO_CASH)
-            if is_settled or is_reversed:
-                return
-            account = ledger.account(user_id)
-            available = account.cash - account.reserved + reserved
-            if amount > available:
-                raise InsufficientBalance(available=available, required=amount)
-            account.reserved -= reserved
-            account.cash -= amount
-            ledger.cash_entries[key] = (_ZERO, -amount, True, False)
-
-    def credit(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger, key = self._ledger, order_id.int
-        with ledger.lock:
-            reserved, _, is_settled, is_reversed = ledger.cash_entries.get(key, _NO_CASH)
-            if is_settled or is_reversed:
-                return
-            ledger.account(user_id).cash += amount
-            ledger.cash_entries[key] = (reserved, amount, True, False)
-
-    def reverse(self, user_id: UUID, order_id: UUID) -> None:
-        ledger, key = self._ledger, order_id.int
-        with ledger.lock:
-            reserved, settled, _, is_reversed = ledger.cash_entries.get(key, _NO_CASH)
-            if is_reversed:
-                return
-            account = ledger.account(user_id)
-            account.reserved -= reserved
-            account.cash -= settled
-            ledger.cash_entries[key] = (_ZERO, _ZERO, False, True)
-
 
 class InMemoryPositions:
     """:class:`~order_core.ports.Positions` over an :class:`InMemoryLedger`."""
@@ -240,36 +256,15 @@ class InMemoryPositions:
         self._ledger = ledger
 
     def get_position(self, user_id: UUID, symbol: Symbol) -> Position:
-        ledger = self._ledger
         key = (user_id.int, symbol)  # looks up the plain-text key: a Symbol is a str
-        return Position(
-            user_id,
-            symbol,
-            ledger.quantities.get(key, _ZERO),
-            ledger.held_quantities.get(key, _ZERO),
-        )
-
-    def reserve(self, user_id: UUID, symbol: Symbol, quantity: Decimal, order_id: UUID) -> None:
-        ledger, order = self._ledger, order_id.int
-        key = (user_id.int, str(symbol))  # stored: plain text, not the Symbol object
-        with ledger.lock:
-            if order in ledger.quantity_holds or order in ledger.applied_executions:
-                return
-            held = ledger.held_quantities.get(key, _ZERO)
-            available = ledger.quantities.get(key, _ZERO) - held
-            if quantity > available:
-                raise InsufficientPosition(available=max(available, _ZERO), required=quantity)
-            ledger.held_quantities[key] = held + quantity
-            ledger.quantity_holds[order] = (key[0], key[1], quantity)
-
-    def release(self, user_id: UUID, order_id: UUID) -> None:  # noqa: ARG002  # the port's signature; holds are keyed by order
-        ledger = self._ledger
-        with ledger.lock:
-            ledger.drop_quantity_hold(order_id.int)
+        return Position(user_id, symbol, self._ledger.quantities.get(key, _ZERO))
 
 
 if TYPE_CHECKING:
-    from order_core.ports import Accounts, Balances, Positions
+    from order_adapters.memory.committed import LedgerState
+    from order_core.ports import Accounts, Balances, Ledger, Positions
 
-    def _implements(ledger: InMemoryLedger) -> tuple[Accounts, Balances, Positions]:
-        return ledger.accounts, ledger.balances, ledger.positions
+    def _implements(
+        ledger: InMemoryLedger, unit: _UnitLedger
+    ) -> tuple[Accounts, Balances, Positions, LedgerState, Ledger]:
+        return ledger.accounts, ledger.balances, ledger.positions, ledger, unit

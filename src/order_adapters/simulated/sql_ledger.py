@@ -1,39 +1,40 @@
 """Simulated accounts, cash and positions in the service's database.
 
 The same semantics as :class:`~order_adapters.simulated.InMemoryLedger` (the
-ledger contract suite holds them together): every movement is keyed by its
-order and happens at most once, a reversal undoes a settlement, a SELL holds
-its quantity until its execution is applied. Each operation is one transaction.
+ledger contract suite holds them together). Money moves inside the order's own
+transaction: :meth:`SqlLedger.within` gives the :class:`~order_core.ports.Ledger`
+of one unit of work, reading and writing on that unit's connection (attach it
+with ``SqlDatabase.attach_ledger(ledger.within)``). Which order holds what is on
+the orders themselves; these tables keep only the totals, guarded so that cash
+never goes below what is held.
+
+The rest (:class:`SqlLedger`'s own methods, ``accounts``, ``balances``,
+``positions``) are the controls and the read ports, each call its own
+transaction on the simulator's pool.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from order_adapters.simulated.store import Run, SimStore
-from order_adapters.simulated.tables import (
-    sim_accounts,
-    sim_applied_executions,
-    sim_cash_entries,
-    sim_position_holds,
-    sim_positions,
-)
-from order_adapters.sql import SqlDatabase, dialect_insert
+from order_adapters.simulated.store import SimStore
+from order_adapters.simulated.tables import sim_accounts, sim_positions
+from order_adapters.sql import Dialect, Session, SqlDatabase, dialect_insert
 from order_core.decimals import parse_decimal
-from order_core.errors import InsufficientBalance, InsufficientPosition
-from order_core.events import OrderExecuted
-from order_core.records import AccountStatus, Balance, Position
-from order_core.values import OrderSide, Symbol
+from order_core.errors import ConcurrencyConflict, InsufficientBalance, OrderError
+from order_core.records import AccountBook, AccountStatus, Balance, Position
+from order_core.values import Symbol
 
 __all__ = ["SqlLedger"]
 
 _ZERO = Decimal(0)
-_a, _e, _p, _h = sim_accounts.c, sim_cash_entries.c, sim_positions.c, sim_position_holds.c
+_a, _p = sim_accounts.c, sim_positions.c
 
 
 def _b(name: str) -> sa.BindParameter[Any]:
@@ -44,105 +45,110 @@ class _Sql:
     """The ledger's statements, compiled for the database's dialect."""
 
     def __init__(self, store: SimStore) -> None:
-        c, lock = store.compile, store.locking
-        d = store.dialect
+        c, d = store.compile, store.dialect
+        account_values = {
+            "user_id": _b("u"),
+            "active": _b("active"),
+            "cash": _b("cash"),
+            "reserved": _b("zero"),
+            "opening_cash": _b("cash"),
+            "opened_at": _b("at"),
+        }
+        insert_account = dialect_insert(d, sim_accounts).values(account_values)
         self.account = c(sa.select(_a.active, _a.cash, _a.reserved).where(_a.user_id == _b("u")))
-        self.account_locked = c(
-            lock(sa.select(_a.active, _a.cash, _a.reserved).where(_a.user_id == _b("u")))
-        )
         self.upsert_account = c(
-            dialect_insert(d, sim_accounts)
-            .values(user_id=_b("u"), active=_b("active"), cash=_b("cash"), reserved=_b("reserved"))
-            .on_conflict_do_update(
+            insert_account.on_conflict_do_update(
                 index_elements=[_a.user_id],
-                set_={"active": _b("active"), "cash": _b("cash"), "reserved": _b("reserved")},
+                set_={k: v for k, v in account_values.items() if k != "user_id"},
             )
         )
-        self.insert_account = c(
-            dialect_insert(d, sim_accounts)
-            .values(user_id=_b("u"), active=_b("active"), cash=_b("cash"), reserved=_b("reserved"))
-            .on_conflict_do_nothing(index_elements=[_a.user_id])
-        )
+        self.insert_account = c(insert_account.on_conflict_do_nothing(index_elements=[_a.user_id]))
         self.set_active = c(
             sim_accounts.update().where(_a.user_id == _b("u")).values(active=_b("active"))
         )
-        self.move_cash = c(
-            sim_accounts.update()
-            .where(_a.user_id == _b("u"))
-            .values(cash=_a.cash + _b("cash_change"), reserved=_a.reserved + _b("held_change"))
-        )
-        entry = sa.select(_e.reserved, _e.settled, _e.is_settled, _e.is_reversed)
-        self.entry_locked = c(lock(entry.where(_e.order_id == _b("o"))))
-        self.upsert_entry = c(
-            dialect_insert(d, sim_cash_entries)
-            .values(
-                order_id=_b("o"),
-                user_id=_b("u"),
-                reserved=_b("reserved"),
-                settled=_b("settled"),
-                is_settled=_b("is_settled"),
-                is_reversed=_b("is_reversed"),
-            )
-            .on_conflict_do_update(
-                index_elements=[_e.order_id],
-                set_={
-                    "reserved": _b("reserved"),
-                    "settled": _b("settled"),
-                    "is_settled": _b("is_settled"),
-                    "is_reversed": _b("is_reversed"),
-                },
-            )
-        )
-        position = sa.select(_p.quantity, _p.reserved).where(
-            _p.user_id == _b("u"), _p.symbol == _b("s")
-        )
-        self.position = c(position)
-        self.position_locked = c(lock(position))
         self.upsert_position = c(
             dialect_insert(d, sim_positions)
             .values(
-                user_id=_b("u"), symbol=_b("s"), quantity=_b("quantity"), reserved=_b("reserved")
+                user_id=_b("u"),
+                symbol=_b("s"),
+                quantity=_b("quantity"),
+                opening_quantity=_b("quantity"),
             )
             .on_conflict_do_update(
                 index_elements=[_p.user_id, _p.symbol],
-                set_={"quantity": _b("quantity"), "reserved": _b("reserved")},
+                set_={"quantity": _b("quantity"), "opening_quantity": _b("quantity")},
             )
         )
-        self.move_position = c(
-            dialect_insert(d, sim_positions)
-            .values(user_id=_b("u"), symbol=_b("s"), quantity=_b("change"), reserved=_b("held"))
-            .on_conflict_do_update(
-                index_elements=[_p.user_id, _p.symbol],
-                set_={
-                    "quantity": _p.quantity + _b("change"),
-                    "reserved": _p.reserved + _b("held"),
-                },
-            )
-        )
-        self.hold = c(
-            lock(sa.select(_h.user_id, _h.symbol, _h.quantity).where(_h.order_id == _b("o")))
-        )
-        self.insert_hold = c(
-            sim_position_holds.insert().values(
-                order_id=_b("o"), user_id=_b("u"), symbol=_b("s"), quantity=_b("quantity")
-            )
-        )
-        self.delete_hold = c(sim_position_holds.delete().where(_h.order_id == _b("o")))
-        self.applied = c(
-            sa.select(sim_applied_executions.c.order_id).where(
-                sim_applied_executions.c.order_id == _b("o")
-            )
-        )
-        self.mark_applied = c(sim_applied_executions.insert().values(order_id=_b("o")))
+        self.position = c(sa.select(_p.quantity).where(_p.user_id == _b("u"), _p.symbol == _b("s")))
         self.holdings = c(
             sa.select(_p.symbol, _p.quantity).where(_p.user_id == _b("u"), _p.quantity != 0)
         )
         self.users = c(sa.select(_a.user_id))
+        self.books = c(
+            sa.select(_a.user_id, _a.opened_at, _a.opening_cash, _a.cash, _a.reserved).order_by(
+                _a.user_id
+            )
+        )
+        self.book_positions = c(
+            sa.select(_p.user_id, _p.symbol, _p.opening_quantity, _p.quantity).order_by(
+                _p.user_id, _p.symbol
+            )
+        )
+        # -- in a unit of work: guarded so that cash never goes below what is held
+        self.hold = c(
+            sim_accounts.update()
+            .where(_a.user_id == _b("u"), _a.cash - _a.reserved >= _b("amount"))
+            .values(reserved=_a.reserved + _b("amount"))
+        )
+        # A hold checked against the account read under the user's lock: the
+        # table's check is the only guard left (it fails loudly, never silently).
+        self.hold_checked_already = c(
+            sim_accounts.update()
+            .where(_a.user_id == _b("u"))
+            .values(reserved=_a.reserved + _b("amount"))
+        )
+        self.account_and_positions = c(
+            sa.union_all(
+                sa.select(sa.cast(sa.null(), sa.String(20)), _a.cash, _a.reserved).where(
+                    _a.user_id == _b("u")
+                ),
+                sa.select(_p.symbol, _p.quantity, _p.quantity).where(_p.user_id == _b("u")),
+            )
+        )
+        # A hold to let go of must be there: one already consumed (by the
+        # winner of a race on the order) changes no row rather than break the
+        # table's check, so the loser learns it lost.
+        self.release = c(
+            sim_accounts.update()
+            .where(_a.user_id == _b("u"), _a.reserved >= _b("amount"))
+            .values(reserved=_a.reserved - _b("amount"))
+        )
+        self.settle = c(
+            sim_accounts.update()
+            .where(
+                _a.user_id == _b("u"),
+                _a.reserved >= _b("held"),
+                _a.cash + _b("paid") - (_a.reserved - _b("held")) >= _b("zero"),
+            )
+            .values(cash=_a.cash + _b("paid"), reserved=_a.reserved - _b("held"))
+        )
+        self.move_position = c(
+            dialect_insert(d, sim_positions)
+            .values(
+                user_id=_b("u"), symbol=_b("s"), quantity=_b("change"), opening_quantity=_b("zero")
+            )
+            .on_conflict_do_update(
+                index_elements=[_p.user_id, _p.symbol],
+                set_={"quantity": _p.quantity + _b("change")},
+            )
+        )
 
 
 class SqlLedger:
-    """Accounts, balances and positions of simulated users; ``accounts``,
-    ``balances`` and ``positions`` are the three ports."""
+    """Accounts, balances and positions of simulated users: ``within`` is the
+    ledger of a unit of work; ``accounts``, ``balances`` and ``positions`` are
+    the read ports; the rest are the controls
+    (:class:`~order_adapters.simulated.controls.LedgerControls`)."""
 
     def __init__(self, database: SqlDatabase) -> None:
         self.store = SimStore(database)
@@ -150,6 +156,17 @@ class SqlLedger:
         self.accounts = _Accounts(self)
         self.balances = _Balances(self)
         self.positions = _Positions(self)
+
+    def within(self, session: Session) -> _UnitLedger:
+        """The :class:`~order_core.ports.Ledger` of the unit of work ``session``
+        belongs to (a :data:`~order_adapters.sql.LedgerFactory`)."""
+        if session.dialect.name != self.store.dialect.name:
+            raise ValueError(
+                f"the ledger's tables are in {self.store.dialect.name}, "
+                f"the unit of work is on {session.dialect.name}"
+            )
+        self.store.ready()
+        return _UnitLedger(self.sql, session)
 
     # -- conversions ------------------------------------------------------------------
 
@@ -163,7 +180,7 @@ class SqlLedger:
     def uuid(self, value: UUID) -> Any:
         return self.store.dialect.uuid(value)
 
-    # -- setting up ------------------------------------------------------------------
+    # -- the controls ------------------------------------------------------------------
 
     def open_account(
         self,
@@ -174,10 +191,11 @@ class SqlLedger:
         active: bool = True,
         if_missing: bool = False,
     ) -> bool:
-        """Create (or reset) an account with its cash and holdings. With
-        ``if_missing`` an existing account is left as it is, even one another
-        process is creating at the same moment. Whether it was written."""
-        sql, u = self.sql, self.uuid(user_id)
+        """Create (or reset) an account with its cash and holdings, which are
+        also what it is opened with. With ``if_missing`` an existing account is
+        left as it is, even one another process is creating at the same moment.
+        Whether it was written."""
+        sql, u, d = self.sql, self.uuid(user_id), self.store.dialect
         with self.store.transaction() as run:
             written = run(
                 sql.insert_account if if_missing else sql.upsert_account,
@@ -185,7 +203,8 @@ class SqlLedger:
                     "u": u,
                     "active": active,
                     "cash": self.money(parse_decimal(cash, field="cash")),
-                    "reserved": self.money(_ZERO),
+                    "zero": self.money(_ZERO),
+                    "at": d.time(datetime.now(UTC)),
                 },
             ).rowcount
             if written != 1:
@@ -197,7 +216,6 @@ class SqlLedger:
                         "u": u,
                         "s": Symbol.parse(symbol).value,
                         "quantity": self.money(parse_decimal(quantity, field="quantity")),
-                        "reserved": self.money(_ZERO),
                     },
                 )
         return True
@@ -217,67 +235,190 @@ class SqlLedger:
         rows = self.store.read(self.sql.holdings, {"u": self.uuid(user_id)})
         return {Symbol(row[0]): self.money_from(row[1]) for row in rows}
 
-    def apply_execution(self, event: OrderExecuted) -> None:
-        """Update the position for an executed order, once per order, consuming
-        a SELL's hold (what the position keeper does with a position update)."""
-        sql, o = self.sql, self.uuid(event.order_id)
-        change = event.quantity if event.order_side is OrderSide.BUY else -event.quantity
-        with self.store.transaction() as run:
-            if run(sql.applied, {"o": o}).fetchone() is not None:
-                return
-            run(sql.mark_applied, {"o": o})
-            hold = run(sql.hold, {"o": o}).fetchone()
-            held = self.money_from(hold[2]) if hold is not None else _ZERO
-            if hold is not None:
-                run(sql.delete_hold, {"o": o})
-            run(
-                sql.move_position,
-                {
-                    "u": self.uuid(event.user_id),
-                    "s": event.symbol.value,
-                    "change": self.money(change),
-                    "held": self.money(-held),
-                },
+    def books(self) -> list[AccountBook]:
+        """Every account as opened and as it is now (for the audit)."""
+        d, money = self.store.dialect, self.money_from
+        positions: dict[Any, dict[Symbol, tuple[Decimal, Decimal]]] = {}
+        for user, symbol, opening, quantity in self.store.read(self.sql.book_positions, {}):
+            positions.setdefault(user, {})[Symbol(symbol)] = (money(opening), money(quantity))
+        books = []
+        for user, opened_at, opening_cash, cash, reserved in self.store.read(self.sql.books, {}):
+            user_id, opened = d.uuid_from(user), d.time_from(opened_at)
+            assert user_id is not None  # NOT NULL columns
+            assert opened is not None
+            books.append(
+                AccountBook(
+                    user_id=user_id,
+                    opened_at=opened,
+                    opening_cash=money(opening_cash),
+                    cash=money(cash),
+                    reserved=money(reserved),
+                    positions=positions.get(user, {}),
+                )
             )
+        return books
 
-    # -- shared steps ----------------------------------------------------------------
 
-    def entry(self, run: Run, order: Any) -> tuple[Decimal, Decimal, bool, bool] | None:
-        row = run(self.sql.entry_locked, {"o": order}).fetchone()
-        if row is None:
-            return None
-        return self.money_from(row[0]), self.money_from(row[1]), bool(row[2]), bool(row[3])
+class _Known:
+    """One account as a transaction holding the user's lock knows it: as read
+    (once, with every position), plus the transaction's own movements since."""
 
-    def write_entry(
-        self,
-        run: Run,
-        order: Any,
-        user: Any,
-        entry: tuple[Decimal, Decimal, bool, bool],
-    ) -> None:
-        """Store the order's (hold, settlement, settled?, reversed?)."""
-        reserved, settled, is_settled, is_reversed = entry
-        run(
-            self.sql.upsert_entry,
+    __slots__ = ("cash", "exists", "positions", "reserved")
+
+    def __init__(self, rows: list[Any], d: Dialect) -> None:
+        self.exists = False
+        self.cash = self.reserved = _ZERO
+        self.positions: dict[str, Decimal] = {}
+        for symbol, first, second in rows:
+            if symbol is None:  # the account's row
+                self.exists = True
+                self.cash, self.reserved = (
+                    d.money_from(first) or _ZERO,
+                    d.money_from(second) or _ZERO,
+                )
+            else:
+                self.positions[symbol] = d.money_from(first) or _ZERO
+
+
+class _UnitLedger:
+    """The :class:`~order_core.ports.Ledger` of one unit of work: reads go
+    through its session (they see its transaction, flushing what it has
+    buffered), movements are buffered writes sent with the order's own.
+
+    A guarded movement that would take cash below what is held changes no
+    row: the flush then raises :class:`InsufficientBalance` and the whole
+    transaction is rolled back. Under the user's lock (taken by the unit
+    before it reads) the account is read once, with all its positions, and
+    kept up to date with the unit's own movements until the transaction ends:
+    a hold it can check against that is refused at once, or sent unguarded
+    (the table's check stays), saving the round trip a checked write costs."""
+
+    __slots__ = ("_d", "_known", "_known_in", "_session", "_sql")
+
+    def __init__(self, sql: _Sql, session: Session) -> None:
+        self._sql = sql
+        self._session = session
+        self._d: Dialect = session.dialect
+        self._known: dict[UUID, _Known] = {}
+        self._known_in = session.transactions
+
+    def user_locked(self, user_id: UUID) -> None:
+        """The unit locked ``user_id``: read the account along with the lock
+        where that saves a round trip (PostgreSQL; the lock is a buffered write)."""
+        session = self._session
+        if session.dialect.serialises_writers:
+            return
+        transaction = session.transactions
+
+        def receive(rows: list[Any]) -> None:
+            if session.holds_lock(user_id) and session.transactions == transaction:
+                self._kept(user_id)  # drops what an earlier transaction knew
+                self._known[user_id] = _Known(rows, self._d)
+
+        session.read_along(self._sql.account_and_positions, {"u": self._d.uuid(user_id)}, receive)
+
+    def cash(self, user_id: UUID) -> Balance:
+        known = self._read(user_id)
+        return Balance(user_id, known.cash, known.reserved)
+
+    def position(self, user_id: UUID, symbol: Symbol) -> Decimal:
+        return self._read(user_id).positions.get(str(symbol), _ZERO)
+
+    def hold(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:  # noqa: ARG002  # the port's signature
+        if not amount:
+            return
+        d = self._d
+        values = {"u": d.uuid(user_id), "amount": d.money(amount)}
+        known = self._kept(user_id)
+        if known is not None:
+            available = known.cash - known.reserved
+            if amount > available:
+                raise InsufficientBalance(available=max(available, _ZERO), required=amount)
+            known.reserved += amount
+            self._session.write(self._sql.hold_checked_already, values)
+            return
+
+        def refused() -> OrderError:
+            available = self.cash(user_id).available  # as committed: this one rolled back
+            return InsufficientBalance(available=max(available, _ZERO), required=amount)
+
+        self._session.write(self._sql.hold, values, refused)
+
+    def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:
+        if not amount:
+            return
+        d = self._d
+        known = self._kept(user_id)
+        if known is not None:
+            known.reserved -= amount
+        self._session.write(
+            self._sql.release,
+            {"u": d.uuid(user_id), "amount": d.money(amount)},
+            ConcurrencyConflict(order_id, 0),  # its hold is gone: another writer ended it
+        )
+
+    def settle(self, user_id: UUID, order_id: UUID, *, paid: Decimal, held: Decimal) -> None:
+        if not paid and not held:
+            return
+        d = self._d
+        known = self._kept(user_id)
+        if known is not None:
+            known.cash += paid
+            known.reserved -= held
+
+        def refused() -> OrderError:
+            balance = self.cash(user_id)  # as committed, as above
+            if balance.reserved < held:
+                return ConcurrencyConflict(order_id, 0)  # its hold is gone, as in release
+            available = balance.available + held
+            return InsufficientBalance(available=max(available, _ZERO), required=-paid)
+
+        self._session.write(
+            self._sql.settle,
             {
-                "o": order,
-                "u": user,
-                "reserved": self.money(reserved),
-                "settled": self.money(settled),
-                "is_settled": is_settled,
-                "is_reversed": is_reversed,
+                "u": d.uuid(user_id),
+                "paid": d.money(paid),
+                "held": d.money(held),
+                "zero": d.money(_ZERO),
+            },
+            refused,
+        )
+
+    def move_position(self, user_id: UUID, symbol: Symbol, change: Decimal) -> None:
+        if not change:
+            return
+        d = self._d
+        known = self._kept(user_id)
+        if known is not None:
+            key = str(symbol)
+            known.positions[key] = known.positions.get(key, _ZERO) + change
+        self._session.write(
+            self._sql.move_position,
+            {
+                "u": d.uuid(user_id),
+                "s": str(symbol),
+                "change": d.money(change),
+                "zero": d.money(_ZERO),
             },
         )
 
-    def move_cash(self, run: Run, user: Any, cash: Decimal, held: Decimal) -> None:
-        run(
-            self.sql.move_cash,
-            {"u": user, "cash_change": self.money(cash), "held_change": self.money(held)},
-        )
+    def _kept(self, user_id: UUID) -> _Known | None:
+        """The account as this transaction knows it under the user's lock, if read."""
+        if self._known_in != self._session.transactions:
+            self._known = {}  # another transaction: known no more
+            self._known_in = self._session.transactions
+        return self._known.get(user_id)
 
-    def available_cash(self, run: Run, user: Any) -> Decimal:
-        row = run(self.sql.account_locked, {"u": user}).fetchone()
-        return _ZERO if row is None else self.money_from(row[1]) - self.money_from(row[2])
+    def _read(self, user_id: UUID) -> _Known:
+        known = self._kept(user_id)
+        if known is not None:
+            return known
+        session = self._session
+        rows = session.fetch_all(self._sql.account_and_positions, {"u": self._d.uuid(user_id)})
+        known = _Known(rows, self._d)
+        if session.holds_lock(user_id) and self._known_in == session.transactions:
+            self._known[user_id] = known  # nobody else moves it until the transaction ends
+        return known
 
 
 class _Accounts:
@@ -304,67 +445,6 @@ class _Balances:
             return Balance(user_id, _ZERO, _ZERO)
         return Balance(user_id, ledger.money_from(rows[0][1]), ledger.money_from(rows[0][2]))
 
-    def reserve(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger = self._ledger
-        u, o = ledger.uuid(user_id), ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            entry = ledger.entry(run, o)
-            if entry is not None and (entry[0] or entry[2] or entry[3]):
-                return
-            available = ledger.available_cash(run, u)
-            if amount > available:
-                raise InsufficientBalance(available=available, required=amount)
-            ledger.move_cash(run, u, _ZERO, amount)
-            settled = entry[1] if entry is not None else _ZERO
-            ledger.write_entry(run, o, u, (amount, settled, False, False))
-
-    def release(self, user_id: UUID, order_id: UUID) -> None:
-        ledger = self._ledger
-        u, o = ledger.uuid(user_id), ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            entry = ledger.entry(run, o)
-            if entry is None or not entry[0]:
-                return
-            ledger.move_cash(run, u, _ZERO, -entry[0])
-            ledger.write_entry(run, o, u, (_ZERO, entry[1], entry[2], entry[3]))
-
-    def deduct(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger = self._ledger
-        u, o = ledger.uuid(user_id), ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            entry = ledger.entry(run, o) or (_ZERO, _ZERO, False, False)
-            held, _, is_settled, is_reversed = entry
-            if is_settled or is_reversed:
-                return
-            available = ledger.available_cash(run, u) + held
-            if amount > available:
-                raise InsufficientBalance(available=available, required=amount)
-            ledger.move_cash(run, u, -amount, -held)
-            ledger.write_entry(run, o, u, (_ZERO, -amount, True, False))
-
-    def credit(self, user_id: UUID, amount: Decimal, order_id: UUID) -> None:
-        ledger = self._ledger
-        u, o = ledger.uuid(user_id), ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            entry = ledger.entry(run, o) or (_ZERO, _ZERO, False, False)
-            held, _, is_settled, is_reversed = entry
-            if is_settled or is_reversed:
-                return
-            ledger.move_cash(run, u, amount, _ZERO)
-            ledger.write_entry(run, o, u, (held, amount, True, False))
-
-    def reverse(self, user_id: UUID, order_id: UUID) -> None:
-        ledger = self._ledger
-        u, o = ledger.uuid(user_id), ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            entry = ledger.entry(run, o) or (_ZERO, _ZERO, False, False)
-            held, settled, _, is_reversed = entry
-            if is_reversed:
-                return
-            if held or settled:
-                ledger.move_cash(run, u, -settled, -held)
-            ledger.write_entry(run, o, u, (_ZERO, _ZERO, False, True))
-
 
 class _Positions:
     def __init__(self, ledger: SqlLedger) -> None:
@@ -372,56 +452,23 @@ class _Positions:
 
     def get_position(self, user_id: UUID, symbol: Symbol) -> Position:
         ledger = self._ledger
-        rows = ledger.store.read(
-            ledger.sql.position, {"u": ledger.uuid(user_id), "s": symbol.value}
-        )
-        if not rows:
-            return Position(user_id, symbol, _ZERO, _ZERO)
-        return Position(
-            user_id, symbol, ledger.money_from(rows[0][0]), ledger.money_from(rows[0][1])
-        )
-
-    def reserve(self, user_id: UUID, symbol: Symbol, quantity: Decimal, order_id: UUID) -> None:
-        ledger, sql = self._ledger, self._ledger.sql
-        u, o, s = ledger.uuid(user_id), ledger.uuid(order_id), symbol.value
-        with ledger.store.transaction() as run:
-            if run(sql.hold, {"o": o}).fetchone() is not None:
-                return
-            if run(sql.applied, {"o": o}).fetchone() is not None:
-                return
-            row = run(sql.position_locked, {"u": u, "s": s}).fetchone()
-            held = ledger.money_from(row[0]) if row else _ZERO
-            reserved = ledger.money_from(row[1]) if row else _ZERO
-            available = held - reserved
-            if quantity > available:
-                raise InsufficientPosition(available=max(available, _ZERO), required=quantity)
-            run(
-                sql.move_position,
-                {"u": u, "s": s, "change": ledger.money(_ZERO), "held": ledger.money(quantity)},
-            )
-            run(sql.insert_hold, {"o": o, "u": u, "s": s, "quantity": ledger.money(quantity)})
-
-    def release(self, user_id: UUID, order_id: UUID) -> None:  # noqa: ARG002  # the port's signature
-        ledger, sql = self._ledger, self._ledger.sql
-        o = ledger.uuid(order_id)
-        with ledger.store.transaction() as run:
-            hold = run(sql.hold, {"o": o}).fetchone()
-            if hold is None:
-                return
-            run(sql.delete_hold, {"o": o})
-            run(
-                sql.move_position,
-                {
-                    "u": hold[0],
-                    "s": hold[1],
-                    "change": ledger.money(_ZERO),
-                    "held": ledger.money(-ledger.money_from(hold[2])),
-                },
-            )
+        rows = ledger.store.read(ledger.sql.position, {"u": ledger.uuid(user_id), "s": str(symbol)})
+        return Position(user_id, symbol, ledger.money_from(rows[0][0]) if rows else _ZERO)
 
 
 if TYPE_CHECKING:
-    from order_core.ports import Accounts, Balances, Positions
+    from order_adapters.simulated.controls import LedgerControls
+    from order_adapters.sql import LedgerFactory
+    from order_core.ports import Accounts, Balances, Ledger, Positions
 
-    def _implements(ledger: SqlLedger) -> tuple[Accounts, Balances, Positions]:
-        return ledger.accounts, ledger.balances, ledger.positions
+    def _implements(
+        ledger: SqlLedger, session: Session
+    ) -> tuple[Accounts, Balances, Positions, Ledger, LedgerControls, LedgerFactory]:
+        return (
+            ledger.accounts,
+            ledger.balances,
+            ledger.positions,
+            ledger.within(session),
+            ledger,
+            ledger.within,
+        )

@@ -3,22 +3,15 @@ prices, cash and positions carry over between invocations.
 
 They stand in for services the order service does not own (market data,
 accounts, balances, positions), so they are created on first use rather than
-by the service's migrations.
+by the service's migrations; a database whose tables an earlier release made
+is brought up to date then (:mod:`order_adapters.simulated.store`).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = [
-    "sim_accounts",
-    "sim_applied_executions",
-    "sim_assets",
-    "sim_cash_entries",
-    "sim_metadata",
-    "sim_position_holds",
-    "sim_positions",
-]
+__all__ = ["sim_accounts", "sim_assets", "sim_metadata", "sim_positions"]
 
 sim_metadata = sa.MetaData()
 Money = sa.Numeric(18, 8).with_variant(sa.BigInteger(), "sqlite")
@@ -35,6 +28,9 @@ sim_assets = sa.Table(
     sa.Column("updated_at", sa.DateTime(), nullable=False),
 )
 
+# Cash, and what of it open BUY orders hold. Which order holds how much is on
+# the orders themselves (their estimated value), so no entry per order is kept
+# here: a hold commits and rolls back with its order.
 sim_accounts = sa.Table(
     "sim_accounts",
     sim_metadata,
@@ -42,41 +38,20 @@ sim_accounts = sa.Table(
     sa.Column("active", sa.Boolean(), nullable=False),
     sa.Column("cash", Money, nullable=False),
     sa.Column("reserved", Money, nullable=False),
+    # What the account was opened with, and when (the audit starts there).
+    sa.Column("opening_cash", Money, nullable=False),
+    sa.Column("opened_at", sa.DateTime(), nullable=False),
+    sa.CheckConstraint("cash - reserved >= 0", name="ck_sim_accounts_available"),
+    sa.CheckConstraint("reserved >= 0", name="ck_sim_accounts_reserved"),
 )
 
-# The cash one order has moved: its hold, its settlement (negative for a
-# deduct), whether it settled, whether it was reversed for good.
-sim_cash_entries = sa.Table(
-    "sim_cash_entries",
-    sim_metadata,
-    sa.Column("order_id", sa.Uuid(), primary_key=True),
-    sa.Column("user_id", sa.Uuid(), nullable=False),
-    sa.Column("reserved", Money, nullable=False),
-    sa.Column("settled", Money, nullable=False),
-    sa.Column("is_settled", sa.Boolean(), nullable=False),
-    sa.Column("is_reversed", sa.Boolean(), nullable=False),
-)
-
+# Holdings as the position keeper applied them; whether an execution is
+# applied is on its order (orders.position_applied_at).
 sim_positions = sa.Table(
     "sim_positions",
     sim_metadata,
     sa.Column("user_id", sa.Uuid(), primary_key=True),
     sa.Column("symbol", sa.String(20), primary_key=True),
     sa.Column("quantity", Money, nullable=False),
-    sa.Column("reserved", Money, nullable=False),
-)
-
-sim_position_holds = sa.Table(
-    "sim_position_holds",
-    sim_metadata,
-    sa.Column("order_id", sa.Uuid(), primary_key=True),
-    sa.Column("user_id", sa.Uuid(), nullable=False),
-    sa.Column("symbol", sa.String(20), nullable=False),
-    sa.Column("quantity", Money, nullable=False),
-)
-
-sim_applied_executions = sa.Table(
-    "sim_applied_executions",
-    sim_metadata,
-    sa.Column("order_id", sa.Uuid(), primary_key=True),
+    sa.Column("opening_quantity", Money, nullable=False),
 )

@@ -46,6 +46,7 @@ def open_simulator(
             market.list_asset(AssetDetails(Symbol(symbol), name, category), price)
         ledger = InMemoryLedger()
         ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS)
+        database.attach_ledger(ledger)  # money moves with the orders, in one commit
         return market, ledger, "simulated, in memory"
     return _in_sql(settings, database, listing, clock, resources)
 
@@ -71,4 +72,6 @@ def _in_sql(
         market.list_assets({s: v for s, v in listing.items() if Symbol(s) not in listed})
     ledger = SqlLedger(simulator)
     ledger.open_account(DEMO_USER, cash=DEMO_CASH, positions=DEMO_POSITIONS, if_missing=True)
+    # Money moves in the order's own transaction, on the unit of work's connection.
+    database.attach_ledger(ledger.within)
     return market, ledger, "simulated, kept in the database"

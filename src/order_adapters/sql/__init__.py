@@ -6,7 +6,9 @@ work, the outbox relay's view and the idempotency store.
 
 Adapters keeping tables of their own in the same database (the simulated
 services) build on ``pooled_connection``, ``Dialect``, ``Sql``,
-``dialect_insert`` and ``schema_lock``.
+``dialect_insert`` and ``schema_lock``; one that moves money with the orders
+(the simulated ledger) is attached with ``SqlDatabase.attach_ledger`` and works
+on each unit of work's ``Session``.
 """
 
 from importlib.util import find_spec
@@ -29,13 +31,15 @@ from order_adapters.sql.migrate import (
     upgrade,
 )
 from order_adapters.sql.outbox import SqlOutbox
-from order_adapters.sql.session import pooled_connection, translated
+from order_adapters.sql.session import Session, pooled_connection, translated
 from order_adapters.sql.statements import dialect_insert
-from order_adapters.sql.unit_of_work import SqlUnitOfWork
+from order_adapters.sql.unit_of_work import LedgerFactory, SqlUnitOfWork
 
 __all__ = [
     "HEAD_REVISION",
     "Dialect",
+    "LedgerFactory",
+    "Session",
     "Sql",
     "SqlDatabase",
     "SqlIdempotencyStore",

@@ -14,7 +14,7 @@ from order_adapters.sql.idempotency import SqlIdempotencyStore
 from order_adapters.sql.outbox import SqlOutbox
 from order_adapters.sql.session import Session
 from order_adapters.sql.statements import Statements
-from order_adapters.sql.unit_of_work import SqlUnitOfWork
+from order_adapters.sql.unit_of_work import LedgerFactory, SqlUnitOfWork
 
 __all__ = ["SqlDatabase"]
 
@@ -29,6 +29,7 @@ class SqlDatabase:
         self.statements = Statements.build(self.dialect)
         self.outbox = SqlOutbox(engine, self.dialect, self.statements)
         self.idempotency = SqlIdempotencyStore(engine, self.dialect, self.statements)
+        self._ledger: LedgerFactory | None = None
 
     @classmethod
     def from_url(cls, url: str, settings: DatabaseSettings | None = None) -> SqlDatabase:
@@ -37,8 +38,14 @@ class SqlDatabase:
         connections, as the seed's service does)."""
         return cls(create_engine(url, settings or DatabaseSettings()))
 
+    def attach_ledger(self, factory: LedgerFactory) -> None:
+        """Give every unit of work from now on a ledger: ``factory`` makes it
+        from the unit's :class:`Session` (its connection and transaction).
+        Told once, at wiring; a unit of work without one refuses ``.ledger``."""
+        self._ledger = factory
+
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(Session(self.engine, self.dialect, self.statements))
+        return SqlUnitOfWork(Session(self.engine, self.dialect, self.statements), self._ledger)
 
     __call__ = unit_of_work
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_adapters import wire
+from order_core.decimals import shift_point
 from order_core.errors import (
     ConcurrencyConflict,
     DependencyUnavailable,
@@ -31,9 +32,22 @@ from order_core.errors import (
     OrderError,
 )
 
-__all__ = ["Dialect", "PostgresDialect", "SqliteDialect", "Sql", "Write", "dialect_for"]
+__all__ = [
+    "Conflict",
+    "DeferredConflict",
+    "Dialect",
+    "PostgresDialect",
+    "SqliteDialect",
+    "Sql",
+    "Write",
+    "dialect_for",
+]
 
 Params = Mapping[str, Any]
+
+#: What a checked write raises when it changes no row: the error itself, or a
+#: function making it once the transaction is over (it may read the database).
+Conflict = OrderError | Callable[[], OrderError]
 
 
 class Sql:
@@ -58,20 +72,43 @@ def _compile(statement: sa.ClauseElement, dialect: sa.Dialect) -> Sql:
 
 class Write:
     """One statement of a unit of work's flush. ``conflict`` is the error to raise
-    when it changes no row (a versioned update that lost its race)."""
+    when it changes no row (a versioned update that lost its race, a guarded
+    balance that would go below zero)."""
 
     __slots__ = ("conflict", "params", "sql")
 
-    def __init__(self, sql: Sql, values: Params, conflict: OrderError | None = None) -> None:
+    def __init__(self, sql: Sql, values: Params, conflict: Conflict | None = None) -> None:
         self.sql = sql.text
         self.params = sql.params(values)
         self.conflict = conflict
+
+
+class DeferredConflict(Exception):
+    """A checked write changed no row, and its error is made (by ``make``) once
+    the transaction has been rolled back: raised by a flush, turned into that
+    error by the session."""
+
+    def __init__(self, make: Callable[[], OrderError]) -> None:
+        super().__init__("a checked write changed no row")
+        self.make = make
+
+
+def _lost(failed: Sequence[Write]) -> Exception:
+    """What to raise when the checked writes ``failed`` changed no row: a lost
+    race on an order first (it explains the rest: a ledger movement guarded by
+    what the winner already moved), else the first failure."""
+    conflicts = [write.conflict for write in failed if write.conflict is not None]
+    conflict = next((c for c in conflicts if isinstance(c, ConcurrencyConflict)), conflicts[0])
+    return conflict if isinstance(conflict, OrderError) else DeferredConflict(conflict)
 
 
 class Dialect(Protocol):
     name: str
     #: Whether a connection whose flush failed must be discarded, not pooled.
     discards_connection_after_failed_flush: bool
+    #: Whether a write transaction alone serialises writers (SQLite's BEGIN
+    #: IMMEDIATE): then no row needs locking to serialise a user's transactions.
+    serialises_writers: bool
 
     def compile(self, statement: sa.ClauseElement) -> Sql: ...
 
@@ -104,10 +141,20 @@ class Dialect(Protocol):
         """Start a transaction that may write."""
         ...
 
-    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
-        """Run ``writes`` in the open transaction, or in a new one that this call
-        commits when ``commit`` is set; raise ``conflict`` for a write that
-        changed nothing. On failure the transaction is rolled back."""
+    def flush(
+        self,
+        connection: Any,
+        writes: Sequence[Write],
+        *,
+        begin: bool,
+        commit: bool,
+        then: Sequence[Write] = (),
+    ) -> list[Any]:
+        """Run ``writes`` (after a BEGIN when ``begin`` is set), then the
+        statements ``then``, then COMMIT when ``commit`` is set; all in one round
+        trip where the driver can. Raise a write's ``conflict`` (or a
+        :class:`DeferredConflict`) when it changed nothing. Returns the cursors
+        of ``then``. On failure the transaction is rolled back."""
         ...
 
     def translate(self, error: Exception) -> OrderError | None:
@@ -132,6 +179,7 @@ class PostgresDialect:
     # though the server never parsed it, and its next use on that connection
     # fails ("prepared statement _pg3_N does not exist").
     discards_connection_after_failed_flush = True
+    serialises_writers = False
 
     def __init__(self) -> None:
         # psycopg comes with the postgres extra: imported only when it is used.
@@ -173,24 +221,55 @@ class PostgresDialect:
     def begin(self, connection: Any) -> None:
         connection.execute("BEGIN")
 
-    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
-        checked = [write for write in writes if write.conflict is not None]
+    def flush(
+        self,
+        connection: Any,
+        writes: Sequence[Write],
+        *,
+        begin: bool,
+        commit: bool,
+        then: Sequence[Write] = (),
+    ) -> list[Any]:
+        import psycopg  # noqa: PLC0415  # the postgres extra, as in __init__
+
+        checked = any(write.conflict is not None for write in writes)
+        failed: psycopg.Error | None = None
         try:
             with connection.pipeline() as pipeline:
-                if commit:
-                    connection.execute("BEGIN")
-                cursors = [(write, connection.execute(write.sql, write.params)) for write in writes]
-                if checked:
-                    # A versioned update must be seen to have hit its row before
-                    # the commit is sent: one extra round trip, only then.
-                    pipeline.sync()
-                    for write, cursor in cursors:
-                        if write.conflict is not None and cursor.rowcount != 1:
-                            raise write.conflict
-                if commit:
-                    connection.execute("COMMIT")
-        except BaseException:
+                try:
+                    if begin:
+                        connection.execute("BEGIN")
+                    cursors = [
+                        (write, connection.execute(write.sql, write.params)) for write in writes
+                    ]
+                    results = [connection.execute(read.sql, read.params) for read in then]
+                    if checked:
+                        # A checked write must be seen to have hit its row before
+                        # the commit is sent: one extra round trip, only then.
+                        pipeline.sync()
+                        lost = [
+                            write
+                            for write, cursor in cursors
+                            if write.conflict is not None and cursor.rowcount != 1
+                        ]
+                        if lost:
+                            raise _lost(lost)
+                    if commit:
+                        connection.execute("COMMIT")
+                except psycopg.Error as error:
+                    # A statement failed (seen by any execute or the sync): raise it
+                    # once the pipeline is closed. Raised out of the block, psycopg
+                    # closes the aborted pipeline logging its own error at WARNING
+                    # ("error ignored terminating <psycopg.Pipeline ...>: pipeline
+                    # aborted"), which a correctly answered duplicate would print.
+                    failed = error
+            if failed is not None:
+                raise failed
+            return results
+        except BaseException as error:
             _rollback_quietly(connection)
+            if failed is not None and error is not failed:
+                raise failed from None  # closing the aborted pipeline failed as well
             raise
 
     def translate(self, error: Exception) -> OrderError | None:
@@ -217,6 +296,7 @@ class SqliteDialect:
 
     name = "sqlite"
     discards_connection_after_failed_flush = False
+    serialises_writers = True
     _SCALE = 8
     _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's DateTime writes on SQLite
 
@@ -227,10 +307,10 @@ class SqliteDialect:
         return _compile(statement, self._sa_dialect)
 
     def money(self, value: Decimal | None) -> Any:
-        return None if value is None else int(value.scaleb(self._SCALE))
+        return None if value is None else int(shift_point(value, self._SCALE))
 
     def money_from(self, raw: Any) -> Decimal | None:
-        return None if raw is None else Decimal(raw).scaleb(-self._SCALE)
+        return None if raw is None else shift_point(Decimal(raw), -self._SCALE)
 
     def time(self, value: datetime | None) -> Any:
         return None if value is None else _naive_utc(value).strftime(self._TIME_FORMAT)
@@ -258,16 +338,34 @@ class SqliteDialect:
         # to the busy timeout) instead of failing on a lock upgrade later.
         connection.execute("BEGIN IMMEDIATE")
 
-    def flush(self, connection: Any, writes: Sequence[Write], *, commit: bool) -> None:
+    def flush(
+        self,
+        connection: Any,
+        writes: Sequence[Write],
+        *,
+        begin: bool,
+        commit: bool,
+        then: Sequence[Write] = (),
+    ) -> list[Any]:
         try:
-            if commit:
+            if begin:
                 self.begin(connection)
+            lost: list[Write] = []
             for write in writes:
-                cursor = connection.execute(write.sql, write.params)
+                try:
+                    cursor = connection.execute(write.sql, write.params)
+                except sqlite3.Error:
+                    if lost:  # the transaction is lost already: say why
+                        raise _lost(lost) from None
+                    raise
                 if write.conflict is not None and cursor.rowcount != 1:
-                    raise write.conflict
+                    lost.append(write)  # the rest may tell of a lost race: run them too
+            if lost:
+                raise _lost(lost)
+            results = [connection.execute(read.sql, read.params) for read in then]
             if commit:
                 connection.execute("COMMIT")
+            return results
         except BaseException:
             _rollback_quietly(connection)
             raise
@@ -282,6 +380,11 @@ class SqliteDialect:
             return None
         if isinstance(error, sqlite3.OperationalError):
             # "database is locked" (busy), "unable to open database file", I/O.
+            return DependencyUnavailable("database", _first_line(error))
+        if isinstance(error, sqlite3.DatabaseError) and error.sqlite_errorname in (
+            "SQLITE_CORRUPT",  # "database disk image is malformed"
+            "SQLITE_NOTADB",  # "file is not a database"
+        ):
             return DependencyUnavailable("database", _first_line(error))
         return None
 

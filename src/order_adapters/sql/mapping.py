@@ -66,6 +66,9 @@ def order_params(order: Order, d: Dialect) -> dict[str, Any]:
         "failure_reason": order.failure_reason,
         "triggered_at": time(order.triggered_at),
         "version": order.version,
+        "attempts": order.attempts,
+        "next_attempt_at": time(order.next_attempt_at),
+        "position_applied_at": time(order.position_applied_at),
     }
 
 
@@ -94,6 +97,9 @@ def order_from_row(row: Sequence[Any], d: Dialect) -> Order:
         row[15],
         time(row[16]),
         row[17],
+        row[18],
+        time(row[19]),
+        time(row[20]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -69,6 +70,16 @@ class SqlOutbox:
                 connection.execute("COMMIT")
             else:
                 connection.execute("ROLLBACK")
+
+    def mark_sent(self, message_ids: Sequence[UUID]) -> None:
+        """Record messages delivered outside a claim as sent (one transaction)."""
+        if not message_ids:
+            return
+        dialect, sql = self._dialect, self._sql.mark_messages_sent
+        ids = dialect.many([dialect.uuid(message_id) for message_id in message_ids])
+        values = {"message_ids": ids, "sent_at": dialect.time(datetime.now(UTC))}
+        with pooled_connection(self._engine, dialect) as connection:
+            connection.execute(sql.text, sql.params(values))
 
     def pending_count(self) -> int:
         """Messages not yet marked sent (for monitoring and tests)."""

@@ -17,6 +17,8 @@ from order_core.values import OrderSide, OrderStatus, Symbol
 
 __all__ = ["SqlOrderRepository"]
 
+_ZERO = Decimal(0)
+
 
 class SqlOrderRepository:
     """A :class:`~order_core.ports.OrderRepository` within one unit of work.
@@ -137,22 +139,42 @@ class SqlOrderRepository:
         total = s.dialect.money_from(row[0])
         return total if total is not None else Decimal(0)
 
-    def activity(
-        self, user_id: UUID, symbol: Symbol, side: OrderSide, *, since: datetime
-    ) -> OrderActivity:
+    def activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> OrderActivity:
         s = self._session
         d = s.dialect
         row = s.fetch_one(
             s.sql.activity,
-            {
-                "user_id": d.uuid(user_id),
-                "symbol": str(symbol),
-                "order_side": side.value,
-                "since": d.time(since),
-            },
+            {"user_id": d.uuid(user_id), "symbol": str(symbol), "since": d.time(since)},
         )
-        total = d.money_from(row[1])
-        return OrderActivity(int(row[0]), total if total is not None else Decimal(0))
+        money_from = d.money_from
+        return OrderActivity(int(row[0]), money_from(row[1]) or _ZERO, money_from(row[2]) or _ZERO)
+
+    def lock_user(self, user_id: UUID) -> None:
+        s = self._session
+        if s.dialect.serialises_writers:
+            s.lock(user_id, None, {})  # BEGIN IMMEDIATE: one writer at a time already
+        else:
+            # Buffered: the next read (or the commit) sends it with the BEGIN.
+            s.lock(user_id, s.sql.lock_user, {"user_id": s.dialect.uuid(user_id)})
+
+    def mark_position_applied(self, order_id: UUID, at: datetime) -> bool:
+        s = self._session
+        d = s.dialect
+        changed = s.run(s.sql.mark_position_applied, {"id": d.uuid(order_id), "at": d.time(at)})
+        if changed != 1:
+            return False
+        staged = self._staged.get(order_id)
+        if staged is not None:
+            staged.position_applied_at = at
+        return True
+
+    def needing_recovery(self, *, now: datetime, stale_before: datetime) -> list[Order]:
+        s = self._session
+        d = s.dialect
+        rows = s.fetch_all(
+            s.sql.needing_recovery, {"now": d.time(now), "stale_before": d.time(stale_before)}
+        )
+        return self._orders(rows)
 
     def _count(self, user_id: UUID, status: OrderStatus | None) -> int:
         if status is None:

@@ -1,7 +1,10 @@
 """The tables: ``orders`` and ``order_idempotency`` as the seed defines them (docs/contracts.md)
 (without the foreign key to the monolith's ``users`` table), plus ``stop_price``,
-``triggered_at`` and ``version`` on orders, the request fingerprint and owner
-token on idempotency records, and the transactional outbox.
+``triggered_at``, ``version``, the retry columns, ``position_applied_at`` and the
+deployed table's CHECK constraints on orders, the request fingerprint and owner
+token on idempotency records, the transactional outbox, and ``order_users``:
+one row per user, locked by every transaction that moves the user's orders or
+money (migrations 0001 and 0002 make exactly these).
 
 Money and quantities are ``DECIMAL(18, 8)`` on PostgreSQL. SQLite has no exact
 decimal type, so there they are integers scaled by 10^8: exact, ordered and
@@ -13,13 +16,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["ORDER_COLUMNS", "metadata", "order_idempotency", "order_outbox", "orders"]
+__all__ = [
+    "IN_FLIGHT",
+    "ORDER_COLUMNS",
+    "metadata",
+    "order_idempotency",
+    "order_outbox",
+    "order_users",
+    "orders",
+]
 
 metadata = sa.MetaData()
 
 Money = sa.Numeric(18, 8).with_variant(sa.BigInteger(), "sqlite")
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-_OPEN = sa.text("status IN ('PENDING', 'PROCESSING')")
+#: Orders whose quantity is still to move the user's holding: open ones, and
+#: executed ones whose position update is not applied yet. The predicate of the
+#: partial index the risk reads use; queries repeat it word for word so the
+#: planner (SQLite's above all) matches the index.
+IN_FLIGHT = (
+    "status IN ('PENDING', 'PROCESSING') OR (status = 'EXECUTED' AND position_applied_at IS NULL)"
+)
 
 orders = sa.Table(
     "orders",
@@ -42,22 +59,38 @@ orders = sa.Table(
     sa.Column("failure_reason", sa.Text()),
     sa.Column("triggered_at", sa.DateTime()),
     sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt_at", sa.DateTime()),
+    sa.Column("position_applied_at", sa.DateTime()),
+    # The deployed table's constraints (docs/contracts.md).
+    sa.CheckConstraint(
+        "status IN ('PENDING', 'PROCESSING', 'EXECUTED', 'FAILED', 'CANCELLED')",
+        name="ck_orders_status",
+    ),
+    sa.CheckConstraint("order_side IN ('BUY', 'SELL')", name="ck_orders_side"),
+    sa.CheckConstraint(
+        "order_type IN ('MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LIMIT')", name="ck_orders_type"
+    ),
+    sa.CheckConstraint("quantity > 0", name="ck_orders_quantity"),
+    sa.CheckConstraint("price > 0", name="ck_orders_price"),
+    sa.CheckConstraint("stop_price > 0", name="ck_orders_stop_price"),
     # The seed's indexes...
     sa.Index("idx_orders_user_id", "user_id"),
     sa.Index("idx_orders_status", "status"),
     sa.Index("idx_orders_symbol", "symbol"),
     sa.Index("idx_orders_created_at", sa.text("created_at DESC")),
     # ...and those the queries need: history, counts and date ranges per user
-    # (newest first, ties by id), sweeps (oldest first), open quantity.
+    # (newest first, ties by id), sweeps (oldest first), and the quantities in
+    # flight per user, symbol and side (risk reads; recovery scans it whole).
     sa.Index("idx_orders_user_created", "user_id", "created_at", "id"),
     sa.Index("idx_orders_status_created", "status", "created_at", "id"),
     sa.Index(
-        "idx_orders_open",
+        "idx_orders_in_flight",
         "user_id",
         "symbol",
         "order_side",
-        postgresql_where=_OPEN,
-        sqlite_where=_OPEN,
+        postgresql_where=sa.text(IN_FLIGHT),
+        sqlite_where=sa.text(IN_FLIGHT),
     ),
 )
 
@@ -79,6 +112,14 @@ order_idempotency = sa.Table(
     sa.Column("owner_token", sa.String(64), nullable=False),
     sa.Index("idx_idempotency_user_id", "user_id"),
     sa.Index("idx_idempotency_expires_at", "expires_at"),
+)
+
+#: One row per user who ever traded: a transaction moving the user's orders or
+#: money upserts it first, which locks it until the transaction ends.
+order_users = sa.Table(
+    "order_users",
+    metadata,
+    sa.Column("user_id", sa.Uuid(), primary_key=True),
 )
 
 _UNSENT = sa.text("sent_at IS NULL")

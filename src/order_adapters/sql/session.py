@@ -5,18 +5,22 @@ Connections run in autocommit. A unit of work's reads run outside any
 transaction (each sees committed data, as READ COMMITTED does), so a read never
 pays for a BEGIN. Writes are buffered and flushed at commit in one transaction;
 a read issued while writes are buffered first flushes them into an open
-transaction so it sees them.
+transaction so it sees them. A unit that locks a user (a buffered upsert of the
+user's row on PostgreSQL, BEGIN IMMEDIATE on SQLite) makes its next read begin
+the transaction, so every read after the lock sees what the previous holder
+committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
-from order_adapters.sql.dialects import Dialect, Sql, Write
+from order_adapters.sql.dialects import Conflict, DeferredConflict, Dialect, Sql, Write
 from order_adapters.sql.statements import Statements
 from order_core.errors import DependencyUnavailable, OrderError
 
@@ -74,9 +78,27 @@ def pooled_connection(engine: sa.Engine, dialect: Dialect) -> Iterator[Any]:
 
 
 class Session:
-    """One unit of work's connection and buffered writes."""
+    """One unit of work's connection, its buffered writes and its transaction.
 
-    __slots__ = ("_connection", "dialect", "engine", "in_transaction", "sql", "writes")
+    Reads run in autocommit until the unit writes or asks for a transaction
+    (:meth:`begin_soon`, :meth:`run`); a read issued while writes are buffered
+    sends them first, with a BEGIN, in the same round trip where the driver
+    can, and from then on everything runs in that transaction until
+    :meth:`commit` or :meth:`rollback`."""
+
+    __slots__ = (
+        "_begin_pending",
+        "_connection",
+        "_reads_along",
+        "dialect",
+        "engine",
+        "in_transaction",
+        "locked",
+        "on_lock",
+        "sql",
+        "transactions",
+        "writes",
+    )
 
     def __init__(self, engine: sa.Engine, dialect: Dialect, statements: Statements) -> None:
         self.engine = engine
@@ -84,6 +106,17 @@ class Session:
         self.sql = statements
         self.writes: list[Write] = []
         self.in_transaction = False
+        #: The users this transaction locks (:meth:`lock`): once a read has begun
+        #: it, nobody else moves their orders or money until it ends.
+        self.locked: set[UUID] = set()
+        #: Transactions ended so far: what was read under a lock holds while
+        #: this number stays the same.
+        self.transactions = 0
+        #: Told of every user :meth:`lock` locks (the unit's ledger, which may
+        #: then read the user's account along with the lock).
+        self.on_lock: Callable[[UUID], None] | None = None
+        self._reads_along: list[tuple[Write, Callable[[list[Any]], None]]] = []
+        self._begin_pending = False
         self._connection: Any = None
 
     @property
@@ -93,38 +126,73 @@ class Session:
             self._connection = _checkout(self.engine, self.dialect)
         return self._connection.driver_connection
 
-    def write(
-        self, sql: Sql, values: Mapping[str, Any], conflict: OrderError | None = None
-    ) -> None:
+    def write(self, sql: Sql, values: Mapping[str, Any], conflict: Conflict | None = None) -> None:
+        """Buffer a write; ``conflict`` is raised (at the flush that sends it) when
+        it changes no row."""
         self.writes.append(Write(sql, values, conflict))
 
+    def lock(self, user_id: UUID, sql: Sql | None, values: Mapping[str, Any]) -> None:
+        """Lock ``user_id`` for the rest of the transaction: with the write
+        ``sql`` (a row lock, sent with the next statement) or, when None, with
+        the transaction itself (SQLite's BEGIN IMMEDIATE serialises writers)."""
+        if sql is None:
+            self.begin_soon()
+        else:
+            self.write(sql, values)
+        self.locked.add(user_id)
+        if self.on_lock is not None:
+            self.on_lock(user_id)
+
+    def read_along(
+        self, sql: Sql, values: Mapping[str, Any], receive: Callable[[list[Any]], None]
+    ) -> None:
+        """Send the read ``sql`` with the next statement that flushes buffered
+        writes (in the same round trip, after them) and hand its rows to
+        ``receive``; dropped if the transaction ends first (a commit sends no
+        read)."""
+        self._reads_along.append((Write(sql, values), receive))
+
+    def holds_lock(self, user_id: UUID) -> bool:
+        """Whether the open transaction has locked ``user_id`` (what it reads
+        about the user now stays true until it ends)."""
+        return self.in_transaction and user_id in self.locked
+
+    def begin_soon(self) -> None:
+        """Make the next statement run in a write transaction (begun then, with
+        whatever is buffered): on SQLite, BEGIN IMMEDIATE is the writers' lock."""
+        if not self.in_transaction:
+            self._begin_pending = True
+
     def fetch_one(self, sql: Sql, values: Mapping[str, Any]) -> Any:
-        self._flush_for_read()
-        with translated(self.dialect, self._connection):
-            return self.driver.execute(sql.text, sql.params(values)).fetchone()
+        return self._execute(sql, values).fetchone()
 
     def fetch_all(self, sql: Sql, values: Mapping[str, Any]) -> list[Any]:
-        self._flush_for_read()
-        with translated(self.dialect, self._connection):
-            return list(self.driver.execute(sql.text, sql.params(values)).fetchall())
+        return list(self._execute(sql, values).fetchall())
+
+    def run(self, sql: Sql, values: Mapping[str, Any]) -> int:
+        """Run a write now, in the transaction (begun if need be, after the
+        buffered writes): how many rows it changed."""
+        self.begin_soon()
+        return int(self._execute(sql, values).rowcount)
 
     def commit(self) -> None:
         writes, self.writes = self.writes, []
-        if not writes and not self.in_transaction:
+        begin = not self.in_transaction
+        self._ended()
+        if not writes and begin:
             return
         driver = self.driver
-        with translated(self.dialect, self._connection):
-            if self.in_transaction:
-                self.in_transaction = False
-                self._flush(driver, writes, commit=False)
-                driver.execute("COMMIT")
-            else:
-                self._flush(driver, writes, commit=True)
+        try:
+            with translated(self.dialect, self._connection):
+                self._flush(driver, writes, begin=begin, commit=True)
+        except DeferredConflict as lost:
+            raise lost.make() from None
 
     def rollback(self) -> None:
         self.writes = []
-        if self.in_transaction:
-            self.in_transaction = False
+        was_open = self.in_transaction
+        self._ended()
+        if was_open:
             with translated(self.dialect, self._connection):
                 self.driver.execute("ROLLBACK")
 
@@ -137,24 +205,56 @@ class Session:
                 connection, self._connection = self._connection, None
                 connection.close()
 
-    def _flush_for_read(self) -> None:
-        if not self.writes:
-            return
+    def _execute(self, sql: Sql, values: Mapping[str, Any]) -> Any:
+        """``sql``'s cursor: run alone when nothing is buffered or pending, else
+        after the buffered writes (and a BEGIN, when none is open yet)."""
+        if not self.writes and not self._begin_pending:
+            with translated(self.dialect, self._connection):
+                return self.driver.execute(sql.text, sql.params(values))
         writes, self.writes = self.writes, []
+        along, self._reads_along = self._reads_along, []
+        begin = not self.in_transaction
+        self._begin_pending = False
         driver = self.driver
-        with translated(self.dialect, self._connection):
-            if not self.in_transaction:
-                self.dialect.begin(driver)
-                self.in_transaction = True
-            try:
-                self._flush(driver, writes, commit=False)
-            except BaseException:
-                self.in_transaction = False  # the failed flush rolled back
-                raise
-
-    def _flush(self, driver: Any, writes: list[Write], *, commit: bool) -> None:
         try:
-            self.dialect.flush(driver, writes, commit=commit)
+            with translated(self.dialect, self._connection):
+                self.in_transaction = True
+                try:
+                    *read_along, cursor = self._flush(
+                        driver,
+                        writes,
+                        begin=begin,
+                        commit=False,
+                        then=[*(read for read, _ in along), Write(sql, values)],
+                    )
+                    for (_, receive), rows in zip(along, read_along, strict=True):
+                        receive(rows.fetchall())
+                except BaseException:
+                    self._ended()  # the failed flush rolled back
+                    raise
+        except DeferredConflict as lost:
+            raise lost.make() from None
+        return cursor
+
+    def _ended(self) -> None:
+        """The transaction is over (or about to be): its locks with it."""
+        self.in_transaction = False
+        self._begin_pending = False
+        self.locked.clear()
+        self._reads_along.clear()
+        self.transactions += 1
+
+    def _flush(
+        self,
+        driver: Any,
+        writes: list[Write],
+        *,
+        begin: bool,
+        commit: bool,
+        then: Sequence[Write] = (),
+    ) -> list[Any]:
+        try:
+            return self.dialect.flush(driver, writes, begin=begin, commit=commit, then=then)
         except BaseException:
             if self.dialect.discards_connection_after_failed_flush and self._connection:
                 connection, self._connection = self._connection, None

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_adapters.sql.dialects import Dialect, Sql
-from order_adapters.sql.schema import order_idempotency, order_outbox, orders
+from order_adapters.sql.schema import (
+    IN_FLIGHT,
+    order_idempotency,
+    order_outbox,
+    order_users,
+    orders,
+)
 
 __all__ = ["Statements", "dialect_insert"]
 
@@ -28,6 +34,13 @@ _OPEN: tuple[sa.ColumnElement[str], ...] = (
     sa.literal_column("'PROCESSING'"),
 )
 _PENDING: sa.ColumnElement[str] = sa.literal_column("'PENDING'")
+_PROCESSING: sa.ColumnElement[str] = sa.literal_column("'PROCESSING'")
+_EXECUTED: sa.ColumnElement[str] = sa.literal_column("'EXECUTED'")
+_MARKET: sa.ColumnElement[str] = sa.literal_column("'MARKET'")
+_BUY: sa.ColumnElement[str] = sa.literal_column("'BUY'")
+_SELL: sa.ColumnElement[str] = sa.literal_column("'SELL'")
+# The partial index's predicate, as its text: see schema.IN_FLIGHT.
+_IN_FLIGHT = sa.text(f"({IN_FLIGHT})")
 
 
 def _bind(name: str) -> sa.BindParameter[object]:
@@ -75,9 +88,13 @@ class Statements:
     count_by_user_and_status: Sql
     open_quantity: Sql
     activity: Sql
+    lock_user: Sql
+    mark_position_applied: Sql
+    needing_recovery: Sql
     insert_outbox: Sql
     unsent_outbox: Sql
     mark_outbox_sent: Sql
+    mark_messages_sent: Sql
     record_by_key: Sql
     delete_replaceable_record: Sql
     insert_record: Sql
@@ -128,6 +145,33 @@ class Statements:
             _o.status.in_(_OPEN),
         )
         count_since = count.where(_o.created_at >= _bind("since"))
+        in_flight = (
+            sa.select(
+                count_since.scalar_subquery(),
+                _side_sum(_BUY),
+                _side_sum(_SELL),
+            )
+            .select_from(orders)
+            .where(_o.user_id == _bind("user_id"), _o.symbol == _bind("symbol"), _IN_FLIGHT)
+        )
+        lock = dialect_insert(dialect, order_users).values(user_id=_bind("user_id"))
+        due = sa.and_(_o.next_attempt_at.is_not(None), _o.next_attempt_at <= _bind("now"))
+        stale = _o.updated_at <= _bind("stale_before")
+        abandoned = sa.or_(
+            sa.and_(_o.status.in_(_OPEN), due),
+            sa.and_(
+                _o.next_attempt_at.is_(None),
+                sa.or_(
+                    _o.status == _PROCESSING,
+                    sa.and_(_o.status == _PENDING, _o.order_type == _MARKET),
+                ),
+                stale,
+            ),
+            sa.and_(
+                _o.status == _EXECUTED,
+                sa.func.coalesce(_o.executed_at, _o.updated_at) <= _bind("stale_before"),
+            ),
+        )
         return cls(
             insert_order=c(
                 orders.insert().values({col.name: _bind(col.name) for col in _ORDER_FIELDS})
@@ -174,8 +218,32 @@ class Statements:
             count_by_user_since=c(count_since),
             count_by_user_and_status=c(count.where(_o.status == _bind("status"))),
             open_quantity=c(open_quantity),
-            # Both risk figures in one round trip.
-            activity=c(sa.select(count_since.scalar_subquery(), open_quantity.scalar_subquery())),
+            # Every risk figure in one round trip: the count, and the quantities in
+            # flight per side (from the partial index).
+            activity=c(in_flight),
+            # Upserting the user's row locks it until the transaction ends.
+            lock_user=c(
+                lock.on_conflict_do_update(
+                    index_elements=[order_users.c.user_id],
+                    set_={"user_id": lock.excluded.user_id},
+                )
+            ),
+            mark_position_applied=c(
+                orders.update()
+                .where(
+                    _o.id == _bind("id"),
+                    _o.status == _EXECUTED,
+                    _o.position_applied_at.is_(None),
+                )
+                .values(position_applied_at=_bind("at"))
+            ),
+            # Every candidate is in the partial index (a due retry or a stale
+            # PROCESSING order is open): the predicate lets the planner scan it.
+            needing_recovery=_indexed_by(
+                dialect,
+                c(select_orders.where(_IN_FLIGHT, abandoned).order_by(*_OLDEST_FIRST)),
+                "idx_orders_in_flight",  # SQLite without statistics reads every EXECUTED row
+            ),
             insert_outbox=c(
                 order_outbox.insert().values(
                     {col.name: _bind(col.name) for col in order_outbox.columns if col.name != "id"}
@@ -185,6 +253,11 @@ class Statements:
             mark_outbox_sent=c(
                 order_outbox.update()
                 .where(_any_of(dialect, _x.id, "ids"))
+                .values(sent_at=_bind("sent_at"))
+            ),
+            mark_messages_sent=c(
+                order_outbox.update()
+                .where(_any_of(dialect, _x.message_id, "message_ids"), _x.sent_at.is_(None))
                 .values(sent_at=_bind("sent_at"))
             ),
             record_by_key=c(
@@ -236,6 +309,22 @@ class Statements:
                 )
             ),
         )
+
+
+def _indexed_by(dialect: Dialect, sql: Sql, index: str) -> Sql:
+    """``sql`` reading ``orders`` through ``index`` on SQLite (PostgreSQL's
+    planner has the statistics to choose it itself)."""
+    if dialect.name != "sqlite":
+        return sql
+    text = sql.text.replace("FROM orders", f"FROM orders INDEXED BY {index}", 1)
+    assert text != sql.text
+    return Sql(text, sql.constants)
+
+
+def _side_sum(side: sa.ColumnElement[str]) -> sa.ColumnElement[Any]:
+    """The quantity of the selected orders on one side (0 when none)."""
+    quantity = sa.case((_o.order_side == side, _o.quantity))
+    return sa.func.coalesce(sa.func.sum(quantity), sa.literal_column("0"))
 
 
 def _excluded_except(dialect: Dialect, *skipped: str) -> dict[str, sa.ColumnElement[object]]:

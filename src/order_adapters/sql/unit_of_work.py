@@ -1,33 +1,62 @@
-"""The SQL unit of work: orders, outbox messages and idempotency records written
-together in one transaction per commit."""
+"""The SQL unit of work: orders, outbox messages, idempotency records and the
+ledger's movements written together in one transaction per commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Self
+from uuid import UUID
 
 from order_adapters.sql.mapping import message_params, record_from_row, record_params
 from order_adapters.sql.repository import SqlOrderRepository
 from order_adapters.sql.session import Session
 from order_core.events import OutboxMessage
+from order_core.ports import Ledger
 from order_core.records import IdempotencyRecord
 
-__all__ = ["SqlUnitOfWork"]
+__all__ = ["LedgerFactory", "SqlUnitOfWork"]
+
+#: Makes the ledger a unit of work uses from the unit's session, so its reads
+#: and writes share the unit's connection and transaction.
+LedgerFactory = Callable[[Session], Ledger]
 
 
 class SqlUnitOfWork:
     """A :class:`~order_core.ports.UnitOfWork` on one pooled connection, which it
     returns when its ``with`` block ends."""
 
-    __slots__ = ("_session", "idempotency", "orders", "outbox")
+    __slots__ = ("_ledger", "_ledger_factory", "_session", "idempotency", "orders", "outbox")
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ledger: LedgerFactory | None = None) -> None:
         self._session = session
         self.orders = SqlOrderRepository(session)
         self.outbox = _OutboxWriter(session)
         self.idempotency = _IdempotencyRecords(session)
+        self._ledger_factory = ledger
+        self._ledger: Ledger | None = None
+        if ledger is not None:
+            session.on_lock = self._user_locked
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger, in this unit's transaction."""
+        if self._ledger is None:
+            if self._ledger_factory is None:
+                raise RuntimeError(
+                    "no ledger is attached to this database: call "
+                    "SqlDatabase.attach_ledger(factory) when wiring it"
+                )
+            self._ledger = self._ledger_factory(self._session)
+        return self._ledger
+
+    def _user_locked(self, user_id: UUID) -> None:
+        """A transaction that locks a user moves the user's money: its ledger
+        may read the account along with the lock (no round trip of its own)."""
+        locked = getattr(self.ledger, "user_locked", None)
+        if locked is not None:
+            locked(user_id)
 
     def __enter__(self) -> Self:
         return self
@@ -39,6 +68,7 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self.orders.forget_staged()
+        self._session.on_lock = None  # no cycle left for the garbage collector
         self._session.close()
 
     def commit(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from order_core.commands import OrderRequest
-from order_core.decimals import format_decimal
+from order_core.decimals import add, format_decimal
 from order_core.errors import InsufficientBalance, RejectionCode, RiskRejected
 from order_core.policy import RiskPolicy
 from order_core.values import OrderSide
@@ -61,7 +61,7 @@ def check_risk(
     if request.side is OrderSide.BUY:
         if order_value > available_balance:
             raise InsufficientBalance(available=available_balance, required=order_value)
-        resulting = position_after_open_buys + quantity
+        resulting = add(position_after_open_buys, quantity)
         if resulting > policy.max_position_quantity:
             raise RiskRejected(
                 f"position in {request.symbol} would reach {format_decimal(resulting)}, above "

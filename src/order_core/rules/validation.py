@@ -8,7 +8,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from order_core.commands import OrderRequest
-from order_core.decimals import format_decimal, multiply, round_amount
+from order_core.decimals import (
+    add,
+    format_decimal,
+    multiply,
+    remainder,
+    round_amount,
+    subtract,
+)
 from order_core.errors import InsufficientPosition, RejectionCode, ValidationRejected
 from order_core.policy import ValidationPolicy
 from order_core.records import AccountStatus, AssetDetails, Quote
@@ -102,7 +109,7 @@ def check_prices(
 
 
 def _check_tick(field: str, price: Price, tick: Decimal) -> None:
-    if price.value % tick != 0:
+    if remainder(price.value, tick) != 0:
         raise ValidationRejected(
             f"{field} {price} is not a multiple of the tick size {format_decimal(tick)}",
             code=RejectionCode.PRICE_NOT_ON_TICK,
@@ -114,12 +121,13 @@ def _check_tick(field: str, price: Price, tick: Decimal) -> None:
 
 def _check_tolerance(field: str, price: Price, market: Decimal, tolerance: Decimal) -> None:
     band = round_amount(multiply(market, tolerance))
-    low, high = market - band, market + band
+    low, high = subtract(market, band), add(market, band)
     if low <= price.value <= high:
         return
     bound = high if price.value > high else low
+    percent = format_decimal(multiply(tolerance, Decimal(100)))
     raise ValidationRejected(
-        f"{field} {price} is more than {format_decimal(tolerance * 100)}% away from the "
+        f"{field} {price} is more than {percent}% away from the "
         f"market price {format_decimal(market)} (allowed {format_decimal(low)} to "
         f"{format_decimal(high)})",
         code=RejectionCode.PRICE_OUTSIDE_TOLERANCE,

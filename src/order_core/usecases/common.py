@@ -8,13 +8,18 @@ from typing import ParamSpec
 from uuid import UUID
 
 from order_core.dependencies import Dependencies
-from order_core.errors import DependencyUnavailable, OrderAccessDenied, OrderNotFound
+from order_core.errors import (
+    ConcurrencyConflict,
+    DependencyUnavailable,
+    OrderAccessDenied,
+    OrderNotFound,
+)
 from order_core.events import OutboxMessage
 from order_core.order import Order
 from order_core.ports import IdGenerator, UnitOfWork
 from order_core.values import OrderSide
 
-__all__ = ["load_order", "quietly", "release_holds", "stage_events", "undo_money"]
+__all__ = ["load_order", "quietly", "release_cash", "stage_events", "write"]
 
 _P = ParamSpec("_P")
 
@@ -39,24 +44,28 @@ def stage_events(uow: UnitOfWork, order: Order, ids: IdGenerator) -> None:
         uow.outbox.add([OutboxMessage(ids.new_id(), event) for event in events])
 
 
-def release_holds(deps: Dependencies, order: Order) -> None:
-    """Let go of what the order held: cash for a BUY, the quantity for a SELL."""
+def release_cash(uow: UnitOfWork, order: Order) -> None:
+    """Let go of the cash a BUY held: it ended unexecuted (in this transaction)."""
     if order.side is OrderSide.BUY:
-        deps.balances.release(order.user_id, order.id)
-    else:
-        deps.positions.release(order.user_id, order.id)
+        uow.ledger.release(order.user_id, order.id, order.cash_held)
 
 
-def undo_money(deps: Dependencies, order: Order) -> None:
-    """Compensate for an order that will never execute: reverse any settlement
-    and release its holds (each step is a no-op when there is nothing to undo)."""
-    deps.balances.reverse(order.user_id, order.id)
-    if order.side is OrderSide.SELL:
-        deps.positions.release(order.user_id, order.id)
+def write(deps: Dependencies, uow: UnitOfWork, order: Order) -> bool:
+    """Update the order, stage its events and commit, with whatever else the
+    transaction moved; False (and nothing written) when another writer
+    changed the order first."""
+    try:
+        uow.orders.update(order)
+        stage_events(uow, order, deps.ids)
+        uow.commit()
+    except ConcurrencyConflict:
+        uow.rollback()
+        return False
+    return True
 
 
 def quietly(call: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs) -> None:
     """Best-effort follow-up whose failure must not hide the outcome the caller
-    already has: an expired claim or hold is reclaimed later anyway."""
+    already has (a gate told what the database decided, say)."""
     with contextlib.suppress(DependencyUnavailable):
         call(*args, **kwargs)

@@ -1,16 +1,19 @@
 """The idempotency protocol around a submission: one order per key.
 
-A submission under a key claims it (in the fast store, the gate, when there is
-one), places its order, and writes the key's final record in the order's own
-transaction, so the database's unique key is the truth. A key already decided
-answers with what was decided: the stored receipt, the stored rejection, or a
-conflict. The rules for keys and verdicts are in :mod:`order_core.rules.idempotency`.
+A key's decision is the durable record the database keeps, written in the same
+transaction as the order (or the rejection) it records, while the submission
+holds its user's lock; so two submissions of one key are decided one after the
+other, and the second replays the first. A fast store in front (the gate,
+Redis) answers decided keys early and says "in progress" while a first
+submission runs; it is told the database's decision, never the reverse, and a
+claim it lost to a slow owner is fenced by the database.
+
+A replay answers with what was decided, without market data and without
+touching money; its status is the order's current one.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -18,13 +21,11 @@ from uuid import UUID
 from order_core.commands import OrderRequest, SubmitOrder
 from order_core.dependencies import Dependencies
 from order_core.errors import (
-    DependencyUnavailable,
     IdempotencyInProgress,
     IdempotencyKeyReused,
-    IdempotencyRecordExists,
     OrderRejected,
 )
-from order_core.ports import IdempotencyStore
+from order_core.ports import UnitOfWork
 from order_core.records import IdempotencyRecord, IdempotencyState, StoredRejection
 from order_core.results import SubmitReceipt
 from order_core.rules.idempotency import (
@@ -36,7 +37,14 @@ from order_core.rules.idempotency import (
 )
 from order_core.usecases.common import quietly
 
-__all__ = ["Claim", "Place", "deduplicated", "new_claim"]
+__all__ = [
+    "Claim",
+    "answer",
+    "claim_early",
+    "decided_under_lock",
+    "new_claim",
+    "settle_gate",
+]
 
 
 class Claim(NamedTuple):
@@ -48,7 +56,7 @@ class Claim(NamedTuple):
     token: str
     created_at: datetime
     expires_at: datetime
-    #: A client's key keeps a rule rejection; a derived key is released instead.
+    #: A client's key keeps a rule rejection; a derived key is left free instead.
     from_client: bool
 
     def pending(self) -> IdempotencyRecord:
@@ -79,11 +87,6 @@ class Claim(NamedTuple):
             receipt=receipt,
             rejection=rejection,
         )
-
-
-#: Places the order at a time, writing the claim's COMPLETED record in the
-#: order's transaction.
-Place = Callable[[datetime, Claim], SubmitReceipt]
 
 
 def new_claim(
@@ -117,46 +120,18 @@ def new_claim(
     )
 
 
-def deduplicated(deps: Dependencies, claim: Claim, place: Place) -> SubmitReceipt:
-    """``place`` the order unless ``claim``'s key was decided before; then
-    answer as it was decided (or raise the conflict it is in)."""
+def claim_early(deps: Dependencies, claim: Claim) -> SubmitReceipt | None:
+    """Before anything else: the answer when ``claim``'s key is already decided
+    (or raise the conflict it is in); None when this submission goes ahead.
+    The gate takes the key for this submission; without one the database's
+    record is read."""
     gate = deps.idempotency_gate
-    if gate is not None:
-        answer = _claim_in_gate(deps, gate, claim)
-        if answer is not None:
-            return answer
-    # The durable record is not read up front: the database's unique key makes
-    # a duplicate fail at commit, and a rule rejection asks the record first
-    # whether this key was already decided (its answer must win over a re-run
-    # rule, say a balance the first order has used). Only those rare paths pay
-    # for the read.
-    try:
-        receipt = place(claim.created_at, claim)
-    except OrderRejected as rejection:
-        earlier = _durable_record(deps, claim)
-        if earlier is None:
-            _remember_rejection(deps, claim, rejection)
-            raise
-    except IdempotencyRecordExists:
-        earlier = _durable_record(deps, claim)
-    except BaseException:
-        if gate is not None:
-            quietly(gate.release, claim.key, claim.token)
-        raise
-    else:
-        if gate is not None:
-            # The order is committed; if the fast store missed this, the durable
-            # record still answers a retry, so the client gets its receipt now.
-            quietly(gate.finish, claim.completed(receipt))
-        return receipt
-    return _answer_from_durable_record(deps, claim, earlier, place)
-
-
-def _claim_in_gate(
-    deps: Dependencies, gate: IdempotencyStore, claim: Claim
-) -> SubmitReceipt | None:
-    """Take the key in the fast store. None when this submission now owns it,
-    else the replayed answer (or the error to raise)."""
+    if gate is None:
+        with deps.unit_of_work() as uow:
+            existing = uow.idempotency.get(claim.key, claim.created_at)
+            if existing is None:
+                return None
+            return answer(deps, uow, existing, claim)
     pending = claim.pending()
     existing = gate.begin(pending)
     while existing is not None:
@@ -164,16 +139,38 @@ def _claim_in_gate(
             existing, claim.fingerprint, claim.created_at, deps.policy.idempotency.lock_timeout
         )
         if verdict is not Verdict.RECLAIM:
-            return _answer(existing, verdict, deps)
+            with deps.unit_of_work() as uow:
+                return answer(deps, uow, existing, claim)
+        # The owner looks gone; if it is only slow, the database fences it.
         existing = gate.reclaim(existing, pending)
     return None
 
 
-def _answer(existing: IdempotencyRecord, verdict: Verdict, deps: Dependencies) -> SubmitReceipt:
-    """Replay a decided submission, or raise what the verdict calls for."""
+def decided_under_lock(uow: UnitOfWork, claim: Claim) -> IdempotencyRecord | None:
+    """Inside the submission's transaction, with the user's lock held: the
+    record of a decision made meanwhile by another submission of this key."""
+    existing = uow.idempotency.get(claim.key, claim.created_at)
+    if existing is None or (
+        existing.state is IdempotencyState.PENDING and existing.token == claim.token
+    ):
+        return None
+    return existing
+
+
+def answer(
+    deps: Dependencies, uow: UnitOfWork, existing: IdempotencyRecord, claim: Claim
+) -> SubmitReceipt:
+    """Replay a decided submission (its order's status as it is now), or raise
+    what the record calls for."""
+    verdict = judge(
+        existing, claim.fingerprint, deps.clock.now(), deps.policy.idempotency.lock_timeout
+    )
     if verdict is Verdict.REPLAY:
-        assert existing.receipt is not None
-        return existing.receipt._replace(replayed=True)
+        receipt = existing.receipt
+        assert receipt is not None
+        order = uow.orders.get(receipt.order_id)
+        status = receipt.status if order is None else order.status
+        return receipt._replace(replayed=True, status=status)
     if verdict is Verdict.REPLAY_REJECTION:
         assert existing.rejection is not None
         raise existing.rejection.to_error()
@@ -183,51 +180,14 @@ def _answer(existing: IdempotencyRecord, verdict: Verdict, deps: Dependencies) -
     raise IdempotencyInProgress(retry_after_seconds=retry_after)
 
 
-def _remember_rejection(deps: Dependencies, claim: Claim, rejection: OrderRejected) -> None:
-    """Store a rule rejection under a client key so a retry gets the same answer.
-
-    Under a derived key the key is released instead: the user may fix the cause
-    (top up, wait for the market) and send the identical order again.
-    """
+def settle_gate(deps: Dependencies, claim: Claim, decided: IdempotencyRecord | None) -> None:
+    """Tell the gate, if any, what the database decided for ``claim``'s key (a
+    record, or nothing kept: the key is free again). Best effort: the
+    database's record answers a retry whatever the gate holds."""
     gate = deps.idempotency_gate
-    if not claim.from_client:
-        if gate is not None:
-            quietly(gate.release, claim.key, claim.token)
+    if gate is None:
         return
-    final = claim.failed(rejection)
-    if gate is not None:
-        quietly(gate.finish, final)
-        return
-    with (
-        contextlib.suppress(IdempotencyRecordExists, DependencyUnavailable),
-        deps.unit_of_work() as uow,
-    ):
-        uow.idempotency.put(final)
-        uow.commit()
-
-
-def _durable_record(deps: Dependencies, claim: Claim) -> IdempotencyRecord | None:
-    with deps.unit_of_work() as uow:
-        return uow.idempotency.get(claim.key, deps.clock.now())
-
-
-def _answer_from_durable_record(
-    deps: Dependencies, claim: Claim, existing: IdempotencyRecord | None, place: Place
-) -> SubmitReceipt:
-    """This key was decided before (or is being decided): answer with what the
-    database holds, and teach the fast store, if any, the truth."""
-    gate = deps.idempotency_gate
-    now = deps.clock.now()
-    if existing is None:  # expired at this very moment; the client may retry
-        if gate is not None:
-            quietly(gate.release, claim.key, claim.token)
-        raise IdempotencyInProgress(retry_after_seconds=1)
-    verdict = judge(existing, claim.fingerprint, now, deps.policy.idempotency.lock_timeout)
-    if verdict is Verdict.RECLAIM and gate is None:
-        # A PENDING record whose owner crashed (another process used the database
-        # as its gate): adopting its token lets our final record replace it, and
-        # a racing reclaimer then loses at the unique key.
-        return place(now, claim._replace(token=existing.token))
-    if gate is not None:
-        quietly(gate.finish, existing._replace(token=claim.token))
-    return _answer(existing, verdict, deps)
+    if decided is None:
+        quietly(gate.release, claim.key, claim.token)
+    else:
+        quietly(gate.finish, decided._replace(token=claim.token))

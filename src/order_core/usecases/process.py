@@ -1,41 +1,41 @@
-"""Process an order, and fail one for good.
+"""Process an order, retry it later, or fail it for good.
 
 load -> terminal: acknowledge (messages can arrive twice) -> market closed or
 not executable at the current price: stay PENDING (resting) -> commit
-PENDING to PROCESSING with the execution price fixed -> settle cash (BUY
-deducts, SELL credits) -> commit EXECUTED, with ``OrderExecuted`` in the
-outbox.
+PENDING to PROCESSING with the execution price fixed -> one transaction,
+holding the user's lock: settle the cash (BUY pays, SELL receives, a BUY's
+hold goes) and commit EXECUTED with ``OrderExecuted`` in the outbox.
 
-Settlement is a step outside the order's transactions, so it is made safe to
-repeat and to undo: every balance call is keyed by the order; a retried
-PROCESSING order settles the same amount again (a no-op); an execution that
-loses the race to a cancel reverses its settlement.
+Settlement and EXECUTED commit together, decided by the order's versioned
+write: an execution that loses the race to a cancel rolls back and moves no
+money, and no settlement ever exists without its execution.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import Enum, auto
+from typing import NamedTuple
 from uuid import UUID
 
 from order_core.dependencies import Dependencies
-from order_core.errors import ConcurrencyConflict, OrderRejected
+from order_core.errors import InsufficientBalance
 from order_core.order import Order
 from order_core.ports import UnitOfWork
 from order_core.records import Quote
 from order_core.results import ProcessOutcome, ProcessResult
 from order_core.rules.pricing import order_value
-from order_core.usecases.common import load_order, stage_events, undo_money
+from order_core.usecases.common import load_order, release_cash, write
 from order_core.values import OrderSide, OrderStatus
 
-__all__ = ["fail_order", "process_order"]
+__all__ = ["RetryDecision", "fail_order", "process_order", "schedule_retry"]
 
 
 class _Step(Enum):
-    EXECUTED = auto()
+    EXECUTE = auto()
     RESTING = auto()
     LOST_RACE = auto()
     NO_QUOTE = auto()
-    REJECTED = auto()
 
 
 def process_order(
@@ -50,42 +50,30 @@ def process_order(
     ``user_id``, when given (the processing message carries it), must own the
     order. ``quote`` lets a sweep pass the batch price it already has.
     Transient failures raise :class:`~order_core.errors.DependencyUnavailable`
-    and leave the order where it was, so the caller can retry.
+    and leave the order where it was; :func:`schedule_retry` records when to
+    try again.
     """
-    reason = ""
-    # One unit of work, two transactions: PROCESSING is committed before the
-    # cash moves, EXECUTED after; no transaction is open while settling.
     with deps.unit_of_work() as uow:
         order = load_order(uow, order_id, user_id)
         if order.is_terminal:
-            if order.status is not OrderStatus.EXECUTED:
-                # A crash between settling and recording the outcome leaves money
-                # moved for an order that will never execute: undo it (a no-op
-                # when nothing was settled).
-                undo_money(deps, order)
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
-        step = _Step.EXECUTED
+        step = _Step.EXECUTE
         if order.status is OrderStatus.PENDING:
             step = _start_execution(deps, uow, order, quote)
-        if step is _Step.EXECUTED:
+        if step is _Step.EXECUTE:
             try:
-                _settle(deps, order)
-            except OrderRejected as rejection:
-                step, reason = _Step.REJECTED, rejection.message
-            else:
-                order.execute(deps.clock.now())
-                if not _write(deps, uow, order):
-                    deps.balances.reverse(order.user_id, order.id)  # the winner released holds
-                    step = _Step.LOST_RACE
-    if step is _Step.EXECUTED:
+                executed = _settle_and_execute(deps, uow, order)
+            except InsufficientBalance as refused:
+                uow.rollback()
+                return fail_order(deps, order.id, refused.message)
+            step = _Step.EXECUTE if executed else _Step.LOST_RACE
+    if step is _Step.EXECUTE:
         return ProcessResult(order.id, ProcessOutcome.EXECUTED, order.status)
     if step is _Step.RESTING:
         return ProcessResult(order.id, ProcessOutcome.RESTING, order.status)
     if step is _Step.LOST_RACE:
         return _superseded(deps, order.id)
-    if step is _Step.NO_QUOTE:
-        reason = f"no market price for {order.symbol}"
-    return fail_order(deps, order.id, reason)
+    return fail_order(deps, order.id, f"no market price for {order.symbol}")
 
 
 def _start_execution(
@@ -104,51 +92,67 @@ def _start_execution(
     if evaluation.newly_triggered:
         order.trigger(now)
     if not evaluation.execute:
-        if evaluation.newly_triggered and not _write(deps, uow, order):
+        if evaluation.newly_triggered and not write(deps, uow, order):
             return _Step.LOST_RACE
         return _Step.RESTING
-    order.start_processing(quote.price, now)
-    return _Step.EXECUTED if _write(deps, uow, order) else _Step.LOST_RACE
+    order.start_processing(quote, now)
+    return _Step.EXECUTE if write(deps, uow, order) else _Step.LOST_RACE
 
 
-def _settle(deps: Dependencies, order: Order) -> None:
-    """Move the cash of a PROCESSING order at its fixed price. A SELL's
-    quantity has been held for it since it was submitted."""
+def _settle_and_execute(deps: Dependencies, uow: UnitOfWork, order: Order) -> bool:
+    """One transaction: the cash of a PROCESSING order at its fixed price, and
+    EXECUTED. False when another writer (a cancel) got there first."""
     price = order.execution_price
     assert price is not None  # fixed when the order entered PROCESSING
-    amount = order_value(order.quantity.value, price)
-    if order.side is OrderSide.BUY:
-        deps.balances.deduct(order.user_id, amount, order.id)
-    else:
-        deps.balances.credit(order.user_id, amount, order.id)
+    uow.orders.lock_user(order.user_id)
+    value = order_value(order.quantity.value, price)
+    paid = value.copy_negate() if order.side is OrderSide.BUY else value
+    uow.ledger.settle(order.user_id, order.id, paid=paid, held=order.cash_held)
+    order.execute(deps.clock.now())
+    return write(deps, uow, order)
 
 
 def fail_order(deps: Dependencies, order_id: UUID, reason: str) -> ProcessResult:
-    """Move a live order to FAILED with ``reason``, undoing any hold or settlement
-    (used for permanent failures and when retries are exhausted). A terminal
-    order is left as it is."""
+    """Move a live order to FAILED with ``reason``, letting go of its hold in the
+    same transaction (permanent failures, retries used up). A terminal order
+    is left as it is."""
     with deps.unit_of_work() as uow:
         order = load_order(uow, order_id, None)
         if order.is_terminal:
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
+        uow.orders.lock_user(order.user_id)
         order.fail(reason, deps.clock.now())
-        undo_money(deps, order)
-        failed = _write(deps, uow, order)
+        release_cash(uow, order)
+        failed = write(deps, uow, order)
     if not failed:
         return _superseded(deps, order.id)
     return ProcessResult(order.id, ProcessOutcome.FAILED, order.status)
 
 
-def _write(deps: Dependencies, uow: UnitOfWork, order: Order) -> bool:
-    """Update and commit; False when another writer changed the order first."""
-    try:
-        uow.orders.update(order)
-        stage_events(uow, order, deps.ids)
-        uow.commit()
-    except ConcurrencyConflict:
-        uow.rollback()
-        return False
-    return True
+class RetryDecision(NamedTuple):
+    """What :func:`schedule_retry` decided: wait ``delay``, or the order failed
+    for good with ``failure`` (both None: it moved on meanwhile)."""
+
+    delay: timedelta | None
+    failure: str | None = None
+
+
+def schedule_retry(deps: Dependencies, order_id: UUID, reason: str) -> RetryDecision:
+    """A transient failure while processing: record on the order when to try
+    again (any runner picks it up then); once the retries are used up, fail
+    the order with ``reason``."""
+    with deps.unit_of_work() as uow:
+        order = load_order(uow, order_id, None)
+        if order.is_terminal:
+            return RetryDecision(None)
+        delay = deps.policy.retry.delay_before_retry(order.attempts)
+        if delay is not None:
+            now = deps.clock.now()
+            order.schedule_retry(now + delay, now)
+            return RetryDecision(delay if write(deps, uow, order) else None)
+    failure = f"gave up after {order.attempts} retries: {reason}"
+    result = fail_order(deps, order_id, failure)
+    return RetryDecision(None, failure if result.outcome is ProcessOutcome.FAILED else None)
 
 
 def _superseded(deps: Dependencies, order_id: UUID) -> ProcessResult:

@@ -7,15 +7,17 @@ from uuid import UUID
 
 from order_core.dependencies import Dependencies
 from order_core.errors import InvalidInput
+from order_core.records import OrderActivity
 from order_core.results import HistoryPage, OrderDetails, OrderStatusView, status_message
 from order_core.usecases.common import load_order
-from order_core.values import OrderStatus, parse_uuid
+from order_core.values import OrderStatus, Symbol, parse_uuid
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "get_order_details",
     "get_order_history",
+    "get_pending_quantities",
     "get_order_status",
 ]
 
@@ -47,6 +49,18 @@ def get_order_status(
         status_message=status_message(order),
         updated_at=order.updated_at,
     )
+
+
+def get_pending_quantities(
+    deps: Dependencies, user_id: UUID | str, symbol: Symbol | str
+) -> OrderActivity:
+    """How much of ``symbol`` the user's orders are still to buy and to sell
+    (open orders and executed ones not applied to the holding yet): what a
+    holding is committed to beyond what it shows."""
+    user_uuid = parse_uuid(user_id, field="user_id")
+    wanted = Symbol.parse(symbol)
+    with deps.unit_of_work() as uow:
+        return uow.orders.activity(user_uuid, wanted, since=deps.clock.now())
 
 
 def get_order_history(

@@ -1,29 +1,36 @@
 """Submit an order.
 
-check input -> claim the idempotency key -> account, market data, validation
--> risk -> hold cash for a BUY (the quantity for a SELL) -> one transaction
-writes the order, its ``OrderSubmitted`` outbox message and the idempotency
-record -> answer PENDING. The key's protocol is in
+check input -> a key already decided answers at once -> account, market data
+and validation -> one transaction, holding the user's lock: the key checked
+again, the risk rules against what is committed, then the order, its
+``OrderSubmitted`` outbox message, the cash a BUY holds and the key's record
+-> answer PENDING. The key's protocol is in
 :mod:`order_core.usecases.deduplication`.
 
 Nothing is published here: the outbox relay does that after the commit, so a
-crash never leaves an order without its message or a message without its order.
+crash never leaves an order without its message, a message without its order,
+or a hold without either.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from order_core.commands import OrderRequest, SubmitOrder
+from order_core.decimals import add, subtract
 from order_core.dependencies import Dependencies
-from order_core.errors import RejectionCode, ValidationRejected
+from order_core.errors import (
+    IdempotencyInProgress,
+    IdempotencyRecordExists,
+    OrderRejected,
+    RejectionCode,
+    ValidationRejected,
+)
 from order_core.order import Order
 from order_core.ports import UnitOfWork
-from order_core.records import Position, Quote
+from order_core.records import IdempotencyRecord, Quote
 from order_core.results import SubmitReceipt
 from order_core.rules.pricing import estimated_price, order_value
 from order_core.rules.risk import check_risk
@@ -35,8 +42,15 @@ from order_core.rules.validation import (
     check_quantity,
     check_sell_position,
 )
-from order_core.usecases.common import quietly, stage_events
-from order_core.usecases.deduplication import Claim, deduplicated, new_claim
+from order_core.usecases.common import stage_events
+from order_core.usecases.deduplication import (
+    Claim,
+    answer,
+    claim_early,
+    decided_under_lock,
+    new_claim,
+    settle_gate,
+)
 from order_core.values import OrderSide
 
 __all__ = ["submit_order"]
@@ -56,79 +70,118 @@ def submit_order(deps: Dependencies, command: SubmitOrder) -> SubmitReceipt:
     now = deps.clock.now()
     order_id = deps.ids.new_id()
     claim = new_claim(deps, command, request, order_id, now)
-    if claim is None:
-        return _place(deps, request, order_id, now, None)
-    return deduplicated(deps, claim, functools.partial(_place, deps, request, order_id))
+    if claim is not None:
+        replay = claim_early(deps, claim)
+        if replay is not None:
+            return replay
+    try:
+        quote = _validate(deps, request)
+    except OrderRejected as rejection:
+        if claim is not None:
+            return _refuse(deps, request, claim, rejection)
+        raise
+    except BaseException:
+        if claim is not None:
+            settle_gate(deps, claim, None)
+        raise
+    return _place(deps, request, order_id, now, quote, claim)
 
 
-def _place(
+def _place(  # noqa: PLR0917  # the submission's parts, passed along once
     deps: Dependencies,
     request: OrderRequest,
     order_id: UUID,
     now: datetime,
+    quote: Quote,
     claim: Claim | None,
 ) -> SubmitReceipt:
-    """Accept the order and store it, with ``claim``'s final record if any."""
-    with deps.unit_of_work() as uow:
-        order, receipt = _accept(deps, uow, request, order_id, now)
-        release = _hold(deps, request, order_id, receipt.estimated_value)
-        try:
+    """Under the user's lock: check the key and the risk rules against what is
+    committed, then store the order with its hold and the key's record."""
+    decided: IdempotencyRecord | None = None
+    try:
+        with deps.unit_of_work() as uow:
+            uow.orders.lock_user(request.user_id)
+            if claim is not None:
+                decided = decided_under_lock(uow, claim)
+                if decided is not None:
+                    return answer(deps, uow, decided, claim)
+            try:
+                price, value = _check_risk(deps, uow, request, quote.price, now=now)
+            except OrderRejected as rejection:
+                if claim is not None and claim.from_client:
+                    decided = claim.failed(rejection)
+                    uow.idempotency.put(decided)
+                    uow.commit()
+                raise
+            order = Order.place(
+                id=order_id,
+                user_id=request.user_id,
+                symbol=request.symbol,
+                side=request.side,
+                order_type=request.order_type,
+                quantity=request.quantity,
+                price=request.price,
+                stop_price=request.stop_price,
+                market_price=quote.price,
+                market_data_timestamp=quote.timestamp,
+                now=now,
+            )
+            receipt = SubmitReceipt(
+                order_id=order.id,
+                status=order.status,
+                estimated_price=price,
+                estimated_value=value,
+                market_price=quote.price,
+                submitted_at=now,
+            )
             uow.orders.add(order)
             stage_events(uow, order, deps.ids)
+            if request.side is OrderSide.BUY:
+                uow.ledger.hold(request.user_id, order.id, value)
             if claim is not None:
-                uow.idempotency.put(claim.completed(receipt))
+                decided = claim.completed(receipt)
+                uow.idempotency.put(decided)
             uow.commit()
-        except BaseException:
-            quietly(release, request.user_id, order.id)
-            raise
-    return receipt
+        return receipt
+    except IdempotencyRecordExists:
+        # A record written outside the user's lock (a gate on the same table):
+        # the database has decided this key; its record answers.
+        assert claim is not None
+        with deps.unit_of_work() as uow:
+            decided = uow.idempotency.get(claim.key, now)
+            if decided is None:
+                raise IdempotencyInProgress(retry_after_seconds=1) from None
+            return answer(deps, uow, decided, claim)
+    finally:
+        if claim is not None:
+            settle_gate(deps, claim, decided)
 
 
-def _hold(
-    deps: Dependencies, request: OrderRequest, order_id: UUID, value: Decimal
-) -> Callable[[UUID, UUID], None]:
-    """Hold what the order may spend: cash for a BUY, the quantity for a SELL.
-    Returns how to let go of it again. The holds re-check availability
-    atomically, so two orders racing for the last of it cannot both win."""
-    if request.side is OrderSide.BUY:
-        deps.balances.reserve(request.user_id, value, order_id)
-        return deps.balances.release
-    deps.positions.reserve(request.user_id, request.symbol, request.quantity.value, order_id)
-    return deps.positions.release
+def _refuse(
+    deps: Dependencies, request: OrderRequest, claim: Claim, rejection: OrderRejected
+) -> SubmitReceipt:
+    """A validation rule refused the order before its transaction: keep the
+    refusal under a client key (a derived key stays free, so the user may fix
+    the cause and send the same order again), unless the key was decided
+    meanwhile, in which case that decision answers."""
+    decided: IdempotencyRecord | None = None
+    try:
+        with deps.unit_of_work() as uow:
+            uow.orders.lock_user(request.user_id)
+            decided = decided_under_lock(uow, claim)
+            if decided is not None:
+                return answer(deps, uow, decided, claim)
+            if claim.from_client:
+                decided = claim.failed(rejection)
+                uow.idempotency.put(decided)
+                uow.commit()
+        raise rejection
+    finally:
+        settle_gate(deps, claim, decided)
 
 
-def _accept(
-    deps: Dependencies, uow: UnitOfWork, request: OrderRequest, order_id: UUID, now: datetime
-) -> tuple[Order, SubmitReceipt]:
-    """Run validation and risk against fresh data; the order they accept."""
-    quote, position = _validate(deps, request)
-    price, value = _check_risk(deps, uow, request, quote.price, position, now=now)
-    order = Order.place(
-        id=order_id,
-        user_id=request.user_id,
-        symbol=request.symbol,
-        side=request.side,
-        order_type=request.order_type,
-        quantity=request.quantity,
-        price=request.price,
-        stop_price=request.stop_price,
-        market_price=quote.price,
-        market_data_timestamp=quote.timestamp,
-        now=now,
-    )
-    receipt = SubmitReceipt(
-        order_id=order.id,
-        status=order.status,
-        estimated_price=price,
-        estimated_value=value,
-        market_price=quote.price,
-        submitted_at=now,
-    )
-    return order, receipt
-
-
-def _validate(deps: Dependencies, request: OrderRequest) -> tuple[Quote, Position]:
-    """The validation rules; the quote and the position they were checked against."""
+def _validate(deps: Dependencies, request: OrderRequest) -> Quote:
+    """The validation rules that need market data; the quote they were checked against."""
     policy = deps.policy.validation
     market = deps.market_data
     user_id, symbol = request.user_id, request.symbol
@@ -148,9 +201,7 @@ def _validate(deps: Dependencies, request: OrderRequest) -> tuple[Quote, Positio
         )
     check_prices(request, asset, quote, policy)
     check_quantity(request, policy)
-    position = deps.positions.get_position(user_id, symbol)
-    check_sell_position(request, position.available)
-    return quote, position
+    return quote
 
 
 def _check_risk(
@@ -158,15 +209,16 @@ def _check_risk(
     uow: UnitOfWork,
     request: OrderRequest,
     market_price: Decimal,
-    position: Position,
     *,
     now: datetime,
 ) -> tuple[Decimal, Decimal]:
-    """The risk rules; the order's estimated price and value."""
-    user_id, quantity = request.user_id, request.quantity.value
-    activity = uow.orders.activity(
-        user_id, request.symbol, request.side, since=_start_of_utc_day(now)
-    )
+    """The position and risk rules, read under the user's lock; the order's
+    estimated price and value."""
+    user_id, symbol, quantity = request.user_id, request.symbol, request.quantity.value
+    activity = uow.orders.activity(user_id, symbol, since=_start_of_utc_day(now))
+    held = uow.ledger.position(user_id, symbol)
+    # What is not yet sold: open SELLs and executed ones not applied yet.
+    check_sell_position(request, subtract(held, activity.selling))
     price = estimated_price(
         request.order_type,
         limit=request.price.value if request.price else None,
@@ -175,17 +227,17 @@ def _check_risk(
     )
     value = order_value(quantity, price)
     if request.side is OrderSide.BUY:
-        available = deps.balances.get_balance(user_id).available
-        held = position.quantity + activity.open_quantity
+        available = uow.ledger.cash(user_id).available
+        position = add(held, activity.buying)
     else:
-        available = held = quantity  # not consulted for SELL
+        available = position = quantity  # not consulted for SELL
     check_risk(
         request,
         deps.policy.risk,
         order_value=value,
         orders_today=activity.orders_since,
         available_balance=available,
-        position_after_open_buys=held,
+        position_after_open_buys=position,
     )
     return price, value
 

@@ -1,10 +1,10 @@
-"""What an order worker does with one delivered message, whatever the broker:
-process it, retry it after a transient failure on the retry schedule, or give
-it up (dead-letter) and fail the order with a reason."""
+"""What a worker does with one delivered message, whatever the broker: process
+it, retry it after a transient failure on the retry schedule, or give it up
+(dead-letter) and fail the order with a reason; and the position keeper's
+part when the ledger is the service's own."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,10 +13,19 @@ from typing import Any, TypeAlias, TypeVar
 
 from order_core.dependencies import Dependencies
 from order_core.errors import DependencyUnavailable, OrderError
-from order_core.events import OrderEvent, OrderSubmitted, OutboxMessage
-from order_core.usecases.process import fail_order, process_order
+from order_core.events import OrderEvent, OrderExecuted, OrderSubmitted, OutboxMessage
+from order_core.usecases.positions import apply_position_update
+from order_core.usecases.process import process_order, schedule_retry
 
-__all__ = ["HANDLERS", "Disposition", "Handler", "Handling", "execute_submitted", "handle_message"]
+__all__ = [
+    "HANDLERS",
+    "Disposition",
+    "Handler",
+    "Handling",
+    "execute_submitted",
+    "handle_message",
+    "keep_position",
+]
 
 
 class Disposition(StrEnum):
@@ -54,24 +63,55 @@ def handle_message(deps: Dependencies, message: OutboxMessage, retries_done: int
 def execute_submitted(deps: Dependencies, event: OrderSubmitted, retries_done: int) -> Handling:
     """Process a submitted order.
 
-    A transient failure is retried after ``policy.retry``'s next delay; once the
-    retries are used up the order is failed with the reason and the message is
-    dead-lettered. A message that can never succeed (unknown order, wrong
-    owner) is dead-lettered at once instead of poisoning the queue.
+    A transient failure is recorded on the order (its next attempt is due after
+    ``policy.retry``'s next delay, whoever picks it up) and the message asks to
+    be delivered again then; once the retries are used up the order is failed
+    with the reason and the message is dead-lettered. A message that can never
+    succeed (unknown order, wrong owner) is dead-lettered at once instead of
+    poisoning the queue.
     """
     try:
         process_order(deps, event.order_id, user_id=event.user_id)
     except DependencyUnavailable as error:
-        delay = deps.policy.retry.delay_before_retry(retries_done)
-        if delay is not None:
-            return Handling(Disposition.RETRY, delay=delay, reason=error.message)
-        reason = f"gave up after {retries_done} retries: {error.message}"
-        # If this fails too, the order stays as it is and a later sweep resumes it.
-        with contextlib.suppress(OrderError):
-            fail_order(deps, event.order_id, reason)
-        return Handling(Disposition.DEAD_LETTER, reason=reason)
+        return _retry(deps, event, retries_done, error)
     except OrderError as error:
         return Handling(Disposition.DEAD_LETTER, reason=f"{error.code}: {error.message}")
+    return _ACK
+
+
+def _retry(
+    deps: Dependencies, event: OrderSubmitted, retries_done: int, error: DependencyUnavailable
+) -> Handling:
+    try:
+        decision = schedule_retry(deps, event.order_id, error.message)
+    except DependencyUnavailable:
+        # Not even recorded (the database is down too): the broker's own delay,
+        # and recovery finds the order when it is stale.
+        delay = deps.policy.retry.delay_before_retry(retries_done)
+        if delay is None:
+            return Handling(Disposition.DEAD_LETTER, reason=f"gave up: {error.message}")
+        return Handling(Disposition.RETRY, delay=delay, reason=error.message)
+    if decision.delay is not None:
+        return Handling(Disposition.RETRY, delay=decision.delay, reason=error.message)
+    if decision.failure is not None:
+        return Handling(Disposition.DEAD_LETTER, reason=decision.failure)
+    return _ACK  # the order moved on meanwhile
+
+
+def keep_position(deps: Dependencies, message: OutboxMessage, retries_done: int) -> Handling:
+    """The position keeper of a service-owned ledger: apply an executed order
+    to the holding, once however often it is delivered. If it cannot now, the
+    order stays marked unapplied and recovery applies it later."""
+    event = message.event
+    if not isinstance(event, OrderExecuted):
+        return _ACK
+    try:
+        apply_position_update(deps, event.order_id)
+    except DependencyUnavailable as error:
+        delay = deps.policy.retry.delay_before_retry(retries_done)
+        if delay is None:
+            return Handling(Disposition.DEAD_LETTER, reason=error.message)
+        return Handling(Disposition.RETRY, delay=delay, reason=error.message)
     return _ACK
 
 
