@@ -125,3 +125,7 @@ def main(args: Sequence[str] | None = None) -> None:
         click.echo(settings_sentence(error), err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(outcome if isinstance(outcome, int) else 0)
+
+
+if __name__ == "__main__":  # python -m order_cli.main
+    main()

@@ -14,7 +14,14 @@ from typing import NamedTuple
 from uuid import UUID
 
 from order_core.decimals import subtract
-from order_core.errors import OrderRejected, RiskRejected, ValidationRejected
+from order_core.errors import (
+    InsufficientBalance,
+    InsufficientPosition,
+    OrderRejected,
+    RejectionCode,
+    RiskRejected,
+    ValidationRejected,
+)
 from order_core.order import Order
 from order_core.results import SubmitReceipt
 from order_core.values import Symbol
@@ -149,16 +156,31 @@ class StoredRejection(NamedTuple):
         )
 
     def to_error(self) -> OrderRejected:
-        """The rejection as the error class it was raised as (by its kind)."""
-        error_class = _REJECTION_KINDS.get(self.kind, OrderRejected)
-        return error_class(
-            self.message, code=self.code, field=self.field, limit=self.limit, value=self.value
+        """The rejection as the error class it was raised as (by its code, else
+        its kind), so a replay is caught by the same ``except`` as the first."""
+        error_class = _REJECTION_CODES.get(self.code) or _REJECTION_KINDS.get(
+            self.kind, OrderRejected
         )
+        error = error_class.__new__(error_class)
+        # The stored sentence and details, not the class's own constructor's.
+        OrderRejected.__init__(
+            error,
+            self.message,
+            code=self.code,
+            field=self.field,
+            limit=self.limit,
+            value=self.value,
+        )
+        return error
 
 
 _REJECTION_KINDS: dict[str, type[OrderRejected]] = {
     ValidationRejected.kind: ValidationRejected,
     RiskRejected.kind: RiskRejected,
+}
+_REJECTION_CODES: dict[str, type[OrderRejected]] = {
+    RejectionCode.INSUFFICIENT_BALANCE: InsufficientBalance,
+    RejectionCode.INSUFFICIENT_POSITION: InsufficientPosition,
 }
 
 
