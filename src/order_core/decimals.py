@@ -19,6 +19,7 @@ import decimal
 from decimal import Decimal
 
 from order_core.errors import InvalidInput
+from order_core.exact import EXACT, format_decimal
 
 __all__ = [
     "MAX_INTEGER_DIGITS",
@@ -40,12 +41,7 @@ MAX_INTEGER_DIGITS = 10
 QUANTUM = Decimal(1).scaleb(-SCALE)
 _UPPER_BOUND = Decimal(10) ** MAX_INTEGER_DIGITS
 
-# 60 digits hold the exact product of two DECIMAL(18, 8) values (at most 36).
-_CONTEXT = decimal.Context(
-    prec=60,
-    rounding=decimal.ROUND_HALF_EVEN,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-)
+_CONTEXT = EXACT  # 60 digits: any sum or product of column values, exactly
 
 #: Reads text exactly (no precision to round to) and refuses what is not a
 #: number whatever the caller's context traps (``Decimal()`` would return NaN).
@@ -176,9 +172,3 @@ def shift_point(value: Decimal, places: int) -> Decimal:
     """``value`` times 10 to the ``places``, exactly (``Decimal.scaleb`` rounds to
     the caller's context: at 8 digits, 99775.12345678 becomes 99775.123)."""
     return value.scaleb(places, context=_CONTEXT)
-
-
-def format_decimal(value: Decimal) -> str:
-    """Plain notation without trailing zeros: ``Decimal('150.25000000')`` -> ``'150.25'``."""
-    text = format(value.normalize(_CONTEXT), "f")
-    return "0" if text in ("-0", "0") else text

@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
+from order_core.exact import format_decimal
+
 __all__ = [
     "ConcurrencyConflict",
     "DependencyUnavailable",
@@ -41,10 +43,7 @@ Detail = str | int | Decimal | None
 
 def _as_text(value: Detail) -> str | int | None:
     if isinstance(value, Decimal):
-        # Imported here: order_core.decimals imports this module. Not
-        # value.normalize(), which rounds to the caller's decimal context.
-        from order_core.decimals import format_decimal  # noqa: PLC0415
-
+        # Not value.normalize(), which rounds to the caller's decimal context.
         return format_decimal(value)
     return value
 

@@ -36,6 +36,10 @@ def total(amounts: Iterable[Decimal]) -> Decimal:
     return result
 
 
+def _is_open(row: OrderRow) -> bool:
+    return row[rows.STATUS] in OPEN_STATUSES
+
+
 def _abandoned(row: OrderRow, now: datetime, stale_before: datetime) -> bool:
     """A live order whose processing is due or was left behind."""
     due = row[rows.NEXT_ATTEMPT_AT]
@@ -180,7 +184,7 @@ class InMemoryRepository:
         )
 
     def open_quantity(self, user_id: UUID, symbol: Symbol, side: OrderSide) -> Decimal:
-        return self._quantity(user_id.int, symbol, side._value_, OPEN_STATUSES.__contains__)
+        return self._rows_quantity(user_id.int, symbol, side._value_, _is_open)
 
     def activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> OrderActivity:
         user = user_id.int
@@ -231,17 +235,6 @@ class InMemoryRepository:
             )
         found.sort(key=index_key)
         return [order_from_row(row) for row in found]
-
-    def _quantity(
-        self, user: int, symbol: str, side: str, counts: Callable[[str], bool]
-    ) -> Decimal:
-        with self._db.lock:
-            return total(
-                row[rows.QUANTITY]
-                for row in self._staged.visible_rows()
-                if (row[rows.USER], row[rows.SYMBOL], row[rows.SIDE]) == (user, symbol, side)
-                and counts(row[rows.STATUS])
-            )
 
     def _rows_quantity(
         self, user: int, symbol: str, side: str, counts: Callable[[OrderRow], bool]
