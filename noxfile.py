@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["lint", "typecheck", "core_only", "tests"]
+nox.options.sessions = ["lint", "typecheck", "core_only", "protos", "tests"]
 
 SOURCES = ["src", "tests", "bench", "noxfile.py"]
 
@@ -32,6 +32,13 @@ def core_only(session: nox.Session) -> None:
     imports = "import order_core, order_adapters.memory, order_adapters.simulated"
     session.run("python", "-c", imports)
     session.run("python", ".ci/assert_no_dependencies.py")
+
+
+@nox.session
+def protos(session: nox.Session) -> None:
+    """The committed gRPC stubs are what grpcio-tools generates from the protos."""
+    session.install("grpcio-tools>=1.85.1,<1.86")
+    session.run("python", ".ci/protos.py", "--check")
 
 
 @nox.session

@@ -29,6 +29,7 @@ from order_core.policy import LONGEST_WINDOW
 __all__ = [
     "BrokerSettings",
     "DatabaseSettings",
+    "GrpcSettings",
     "IdempotencySettings",
     "MarketDataSettings",
     "RedisSettings",
@@ -200,6 +201,21 @@ class IdempotencySettings:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GrpcSettings:
+    """The gRPC server, ``orders serve`` (``ORDERS_GRPC_*``)."""
+
+    group: ClassVar[str] = "grpc"
+
+    #: ``HOST:PORT`` the server listens on.
+    listen: str = "127.0.0.1:50051"
+    #: The platform's HS256 token secret; also read from ``ORDERS_JWT_SECRET``
+    #: (the platform's name for it; ``ORDERS_GRPC_JWT_SECRET`` wins when both are set).
+    jwt_secret: str | None = None
+    #: Serve without verifying tokens (development only; said loudly at start).
+    allow_unauthenticated: bool = False
+
+
 _GROUP_CLASSES: dict[str, type[Any]] = {
     group.group: group
     for group in (
@@ -208,6 +224,7 @@ _GROUP_CLASSES: dict[str, type[Any]] = {
         RedisSettings,
         MarketDataSettings,
         IdempotencySettings,
+        GrpcSettings,
     )
 }
 _GROUPS = tuple(_GROUP_CLASSES)
@@ -230,6 +247,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     market_data: MarketDataSettings = field(default_factory=MarketDataSettings)
     idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
+    grpc: GrpcSettings = field(default_factory=GrpcSettings)
 
     #: Variables of earlier versions, still read (with a warning naming the new one).
     FORMER_NAMES: ClassVar[Mapping[str, str]] = {
@@ -241,6 +259,9 @@ class Settings:
         "ORDERS_DB_STATEMENT_TIMEOUT": "database_statement_timeout",
         "ORDERS_DERIVED_KEY_WINDOW": "idempotency_derived_key_window",
     }
+    #: Other names a setting is documented under, read without a warning (the
+    #: ``ORDERS_<GROUP>_<FIELD>`` variable wins when both are set).
+    ALIASES: ClassVar[Mapping[str, str]] = {"ORDERS_JWT_SECRET": "grpc_jwt_secret"}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -256,6 +277,13 @@ class Settings:
                     values[setting] = _parse(setting, raw)
                 except SettingsError as error:
                     raise SettingsError(error.message, setting=setting, variable=former) from None
+        for alias, setting in cls.ALIASES.items():
+            raw = env.get(alias, "").strip()
+            if raw:
+                try:
+                    values[setting] = _parse(setting, raw)
+                except SettingsError as error:
+                    raise SettingsError(error.message, setting=setting, variable=alias) from None
         for setting, kind in _KINDS.items():
             raw = env.get(variable_of(setting), "").strip()
             if raw:

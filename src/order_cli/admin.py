@@ -79,4 +79,6 @@ def _as_set(name: str, value: object) -> object:
         return str(value)
     if isinstance(value, str) and name.endswith("_url"):
         return redacted(value)
+    if value is not None and name.endswith("_secret"):
+        return "***"  # set, and never shown
     return value

@@ -26,6 +26,7 @@ from order_cli.load import load
 from order_cli.market import market
 from order_cli.operations import audit, recover
 from order_cli.orders import cancel, history, show, status, submit
+from order_cli.serve import serve
 from order_cli.state import CliState
 
 __all__ = ["app", "cli", "main"]
@@ -95,6 +96,7 @@ for _command in (
     db,
     recover,
     audit,
+    serve,
 ):
     cli.add_command(_command)
 

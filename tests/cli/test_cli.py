@@ -578,3 +578,11 @@ def test_an_unexpected_error_is_one_line_that_points_at_debug(
     assert result.stderr.strip() == (
         "Internal error: RuntimeError: disk on fire (run with --debug for the traceback)"
     )
+
+
+def test_info_never_shows_the_token_secret(orders: Invoke) -> None:
+    info = as_json(orders("info", "--json", env={"ORDERS_JWT_SECRET": "s3cret-value"}))
+
+    assert info["settings"]["ORDERS_GRPC_JWT_SECRET"] == "***"
+    assert "s3cret-value" not in json.dumps(info)
+    assert "s3cret-value" not in orders("info", env={"ORDERS_JWT_SECRET": "s3cret-value"}).stdout

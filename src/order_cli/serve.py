@@ -1,0 +1,92 @@
+"""``orders serve``: the platform's gRPC OrderService (docs/grpc.md)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from order_adapters.bootstrap import bootstrap
+from order_cli.state import runs, state
+from order_core.errors import OrderError
+
+__all__ = ["serve"]
+
+_log = logging.getLogger("order_cli")
+#: How long calls in flight may take to finish after SIGTERM (exit within 30 s).
+GRACE_SECONDS = 25.0
+
+
+@click.command()
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Where to listen (port 0: any free port) [env ORDERS_GRPC_LISTEN, default "
+    "127.0.0.1:50051]",
+)
+@click.option(
+    "--allow-unauthenticated",
+    is_flag=True,
+    default=None,
+    help="Serve without checking tokens (development only) [env ORDERS_GRPC_ALLOW_UNAUTHENTICATED]",
+)
+@runs
+def serve(listen: str | None, allow_unauthenticated: bool | None) -> None:
+    """Serve hub_investments.OrderService over gRPC until SIGTERM or Ctrl-C.
+
+    Tokens are checked with the platform's secret (ORDERS_JWT_SECRET); without
+    one the server refuses to start unless --allow-unauthenticated."""
+    try:
+        from order_adapters.grpc.server import OrderServer  # noqa: PLC0415  # the grpc extra
+    except ImportError as error:
+        raise click.ClickException(
+            f"orders serve needs the 'grpc' extra: pip install 'order-service[grpc]' ({error})"
+        ) from error
+    cli_state = state()
+    settings = cli_state.settings().with_overrides(
+        grpc_listen=listen, grpc_allow_unauthenticated=allow_unauthenticated
+    )
+    secret = settings.grpc.jwt_secret
+    if secret is None and not settings.grpc.allow_unauthenticated:
+        raise click.UsageError(
+            "no token secret: set ORDERS_JWT_SECRET (the platform's HS256 secret), "
+            "or pass --allow-unauthenticated to serve without checking tokens"
+        )
+    if secret is None:
+        click.secho(
+            "WARNING: serving WITHOUT AUTHENTICATION: any caller may act as any user "
+            "(--allow-unauthenticated). Never do this on a network others can reach.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    with bootstrap(settings) as runtime:
+        try:
+            runtime.service.recover(stale_after=settings.stale_after)
+        except OrderError as error:
+            _log.warning("recovery is deferred (%s): %s", error.code, error.message)
+        server = OrderServer(runtime, listen=settings.grpc.listen, jwt_secret=secret)
+        previous = {
+            signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            server.start()
+            server.process_stored()
+            click.echo(f"orders: serving hub_investments.OrderService on {server.address}")
+            while not stop.wait(1.0):
+                pass
+            click.echo("orders: shutting down (health NOT_SERVING, finishing calls in flight)")
+            server.stop(GRACE_SECONDS)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+    click.echo("orders: stopped")
