@@ -269,21 +269,16 @@ class Settings:
         unset or empty variables keep their defaults."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for former, setting in cls.FORMER_NAMES.items():
-            raw = env.get(former, "").strip()
-            if raw and not env.get(variable_of(setting), "").strip():
-                _log.warning("%s is deprecated: set %s instead", former, variable_of(setting))
-                try:
-                    values[setting] = _parse(setting, raw)
-                except SettingsError as error:
-                    raise SettingsError(error.message, setting=setting, variable=former) from None
-        for alias, setting in cls.ALIASES.items():
-            raw = env.get(alias, "").strip()
-            if raw:
-                try:
-                    values[setting] = _parse(setting, raw)
-                except SettingsError as error:
-                    raise SettingsError(error.message, setting=setting, variable=alias) from None
+        for other, setting in (*cls.FORMER_NAMES.items(), *cls.ALIASES.items()):
+            raw = env.get(other, "").strip()
+            if not raw or env.get(variable_of(setting), "").strip():
+                continue  # unset, or the setting's own variable wins
+            if other in cls.FORMER_NAMES:
+                _log.warning("%s is deprecated: set %s instead", other, variable_of(setting))
+            try:
+                values[setting] = _parse(setting, raw)
+            except SettingsError as error:  # named as the user set it
+                raise SettingsError(error.message, setting=setting, variable=other) from None
         for setting, kind in _KINDS.items():
             raw = env.get(variable_of(setting), "").strip()
             if raw:
