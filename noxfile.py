@@ -37,7 +37,7 @@ def core_only(session: nox.Session) -> None:
 @nox.session
 def protos(session: nox.Session) -> None:
     """The committed gRPC stubs are what grpcio-tools generates from the protos."""
-    session.install("grpcio-tools>=1.85.1,<1.86")
+    session.install("grpcio-tools>=1.85.1,<1.86", "mypy-protobuf>=5.1,<5.2")
     session.run("python", ".ci/protos.py", "--check")
 
 

@@ -6,7 +6,9 @@ loop that inserts one full ``orders`` row and commits, row after row. It runs
 before and after the library (the mean of both is used), on the same database.
 The library's submit does everything a submission needs (validation, risk,
 holds, the order, its outbox message and its idempotency record in one
-transaction) with the in-memory market and ledger.
+transaction) with the in-memory market and the simulated SQL ledger. Next to
+each rate: the statements and round trips per operation, counted at the driver
+(``SqlDatabase.counter``).
 
     python bench/sql.py [--orders 2000] [--postgres URL] [--skip-sqlite]
 """
@@ -47,12 +49,16 @@ def percentile(samples: list[int], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1000
 
 
-def line(name: str, samples: list[int]) -> str:
+def line(name: str, samples: list[int], counts: Counts | None = None) -> str:
     seconds = sum(samples) / 1e9
-    return (
+    text = (
         f"  {name:22s} {len(samples) / seconds:8,.0f} /s   p50 {percentile(samples, 0.5):8.1f} us"
         f"   p99 {percentile(samples, 0.99):8.1f} us"
     )
+    if counts is not None and name in counts:
+        statements, round_trips = counts[name]
+        text += f"   {statements:4.1f} statements in {round_trips:4.1f} round trips"
+    return text
 
 
 def timed(calls: list[Callable[[], object]]) -> list[int]:
@@ -70,7 +76,10 @@ def build(database: SqlDatabase) -> tuple[OrderService, list[uuid.UUID]]:
     return service, users
 
 
-def library(database: SqlDatabase, orders: int) -> tuple[list[int], list[int], list[int]]:
+Counts = dict[str, tuple[float, float]]
+
+
+def library(database: SqlDatabase, orders: int) -> tuple[list[int], list[int], list[int], Counts]:
     service, users = build(database)
     commands = [
         SubmitOrder(
@@ -86,10 +95,17 @@ def library(database: SqlDatabase, orders: int) -> tuple[list[int], list[int], l
     for command in commands[:200]:  # warm the pool, the caches and prepared statements
         service.process(service.submit(command).order_id)
     receipts: list[object] = []
-    submit = timed([lambda c=c: receipts.append(service.submit(c)) for c in commands[200:]])
-    process = timed([lambda r=r: service.process(r.order_id) for r in receipts])  # type: ignore[attr-defined]
-    find = timed([lambda r=r: _find(database, r.order_id) for r in receipts])  # type: ignore[attr-defined]
-    return submit, process, find
+    counts: Counts = {}
+    with database.counter.measure() as counted:
+        submit = timed([lambda c=c: receipts.append(service.submit(c)) for c in commands[200:]])
+    counts["submit"] = (counted.statements / orders, counted.round_trips / orders)
+    with database.counter.measure() as counted:
+        process = timed([lambda r=r: service.process(r.order_id) for r in receipts])  # type: ignore[attr-defined]
+    counts["process"] = (counted.statements / orders, counted.round_trips / orders)
+    with database.counter.measure() as counted:
+        find = timed([lambda r=r: _find(database, r.order_id) for r in receipts])  # type: ignore[attr-defined]
+    counts["FindByID"] = (counted.statements / orders, counted.round_trips / orders)
+    return submit, process, find, counts
 
 
 def _find(database: SqlDatabase, order_id: uuid.UUID) -> None:
@@ -152,7 +168,7 @@ def postgres(url: str, orders: int) -> None:
         raw_before = raw_baseline(bench_url, orders)
         database = SqlDatabase.from_url(bench_url)
         try:
-            submit, process, find = library(database, orders)
+            submit, process, find, counts = library(database, orders)
         finally:
             database.dispose()
         raw_after = raw_baseline(bench_url, orders)
@@ -165,9 +181,9 @@ def postgres(url: str, orders: int) -> None:
     submit_rate = len(submit) / (sum(submit) / 1e9)
     print(f"PostgreSQL ({orders} orders, one thread)")
     print(line("raw insert+commit", raw))
-    print(line("submit", submit))
-    print(line("process", process))
-    print(line("FindByID", find))
+    print(line("submit", submit, counts))
+    print(line("process", process, counts))
+    print(line("FindByID", find, counts))
     print(
         f"  submit / raw = {submit_rate / raw_rate:.2f}"
         f"  (raw before {len(raw_before) / (sum(raw_before) / 1e9):,.0f}/s,"
@@ -182,13 +198,13 @@ def sqlite(orders: int) -> None:
         upgrade(url)
         database = SqlDatabase.from_url(url)
         try:
-            submit, process, find = library(database, orders)
+            submit, process, find, counts = library(database, orders)
         finally:
             database.dispose()
     print(f"SQLite, WAL, synchronous=FULL ({orders} orders, one thread)")
-    print(line("submit", submit))
-    print(line("process", process))
-    print(line("FindByID", find))
+    print(line("submit", submit, counts))
+    print(line("process", process, counts))
+    print(line("FindByID", find, counts))
 
 
 def main() -> None:

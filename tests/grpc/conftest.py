@@ -105,9 +105,16 @@ class Served:
             raise
 
 
-def start_server(data_dir: Path, *extra: str, secret: str | None = SECRET) -> Served:
+def start_server(
+    data_dir: Path,
+    *extra: str,
+    secret: str | None = SECRET,
+    settings: dict[str, str] | None = None,
+) -> Served:
+    """``orders serve`` on ``data_dir`` with ``settings`` (``ORDERS_*`` variables)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERS_")}
     env["ORDERS_DATA_DIR"] = str(data_dir)
+    env.update(settings or {})
     if secret is not None:
         env["ORDERS_JWT_SECRET"] = secret
     command = [sys.executable, "-m", "order_cli.main", "serve", "--listen", "127.0.0.1:0", *extra]

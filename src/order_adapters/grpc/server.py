@@ -42,7 +42,7 @@ from order_core.commands import SubmitOrder
 from order_core.errors import InvalidInput, OrderAccessDenied, OrderError
 from order_core.results import OrderDetails
 
-__all__ = ["SERVICE_NAME", "OrderServer", "OrderServicer"]
+__all__ = ["SERVICE_NAME", "OrderServer", "OrderServicer", "remaining"]
 
 _log = logging.getLogger("order_adapters.grpc")
 SERVICE_NAME = "hub_investments.OrderService"
@@ -85,13 +85,28 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
     # -- plumbing -----------------------------------------------------------------
 
     def _call(self, context: grpc.ServicerContext, method: str, body: Callable[[], _R]) -> _R:
+        """Run ``body``: an :class:`OrderError` is answered from the table, a deadline
+        that passed is DEADLINE_EXCEEDED (grpc answers the client itself; nothing
+        here may turn it into INTERNAL), anything else INTERNAL with a correlation id.
+
+        Deadlines: the only outbound calls made while serving are to the database,
+        bounded by its statement timeout (``ORDERS_DB_STATEMENT_TIMEOUT``); a call
+        whose deadline has already passed when it is picked up does no work.
+        :func:`remaining` is the deadline to pass on to any other outbound call."""
+        if _expired(context):
+            context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before start")
         try:
             return body()
         except OrderError as error:
+            if _expired(context):
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
             abort_with(context, error)
         except Exception as error:
             if isinstance(error, grpc.RpcError):  # an abort already set the status
                 raise
+            if _expired(context):
+                _log.warning("%s: deadline passed while serving (%r)", method, error)
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
             abort_unexpected(context, method, error)
 
     def _user(self, raw: str) -> UUID:
@@ -274,6 +289,18 @@ class _NotTheCaller(OrderAccessDenied):
         OrderError.__init__(
             self, "user_id is not the authenticated user", code=self.default_code, field="user_id"
         )
+
+
+def remaining(context: grpc.ServicerContext) -> float | None:
+    """Seconds left of the call's deadline (None: no deadline): the timeout to
+    give any outbound call made while serving it."""
+    left: float | None = context.time_remaining()
+    return None if left is None else max(0.0, left)
+
+
+def _expired(context: grpc.ServicerContext) -> bool:
+    left = remaining(context)
+    return left is not None and left <= 0.0
 
 
 def _order_id(raw: str) -> str:

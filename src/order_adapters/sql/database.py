@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from order_adapters.settings import DatabaseSettings
 from order_adapters.sql.dialects import dialect_for
+from order_adapters.sql.driver import StatementCounter, count_statements
 from order_adapters.sql.idempotency import SqlIdempotencyStore
 from order_adapters.sql.outbox import SqlOutbox
 from order_adapters.sql.session import Session
@@ -26,6 +27,9 @@ class SqlDatabase:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.dialect = dialect_for(engine)
+        #: Statements and round trips sent by this database's connections
+        #: (:mod:`order_adapters.sql.driver`).
+        self.counter: StatementCounter = count_statements(engine)
         self.statements = Statements.build(self.dialect)
         self.outbox = SqlOutbox(engine, self.dialect, self.statements)
         self.idempotency = SqlIdempotencyStore(engine, self.dialect, self.statements)

@@ -1,0 +1,84 @@
+"""The statements and round trips an order costs, counted at the driver
+(``SqlDatabase.counter``): a change that adds one fails here. The budgets are
+what ``bench/sql.py`` measures (docs/sql.md); lower them when a change saves one."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from order_adapters.sql import SqlDatabase
+from tests.conftest import build_world
+from tests.sql_databases import fresh_sqlite
+
+#: (statements, round trips) at most, per backend and operation.
+BUDGET = {
+    "postgresql": {"submit": (14, 6), "process": (10, 5)},
+    "sqlite": {"submit": (13, 13), "process": (9, 9)},
+}
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_submit_and_process_stay_within_budget(sql_database: SqlDatabase, side: str) -> None:
+    world = build_world(database=sql_database)
+    budget = BUDGET[sql_database.dialect.name]
+    world.service.process(world.submit(order_side=side))  # warm: pool, caches, schema checks
+    counter = sql_database.counter
+
+    with counter.measure() as submitted:
+        order_id = world.submit(order_side=side, idempotency_key=f"budget-{side}")
+    with counter.measure() as processed:
+        world.service.process(order_id)
+
+    assert world.order(order_id).status == "EXECUTED"
+    assert submitted.statements <= budget["submit"][0], submitted
+    assert submitted.round_trips <= budget["submit"][1], submitted
+    assert processed.statements <= budget["process"][0], processed
+    assert processed.round_trips <= budget["process"][1], processed
+
+
+@pytest.mark.postgres
+def test_a_pipeline_is_one_round_trip_and_each_sync_another(
+    postgres_database: SqlDatabase,
+) -> None:
+    pooled = postgres_database.engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        with postgres_database.counter.measure() as alone:
+            connection.execute("SELECT 1")
+        with postgres_database.counter.measure() as pipelined, connection.pipeline() as pipeline:
+            connection.execute("SELECT 1")
+            connection.execute("SELECT 2")
+            pipeline.sync()
+            connection.execute("SELECT 3")
+    finally:
+        pooled.close()
+    assert (alone.statements, alone.round_trips) == (1, 1)
+    assert (pipelined.statements, pipelined.round_trips) == (3, 2)
+
+
+def test_a_sqlite_writer_waits_for_the_other_in_the_process_and_never_leaks_the_lock(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    database = fresh_sqlite(sqlite_template, tmp_path)
+    try:
+        first, second = database.engine.raw_connection(), database.engine.raw_connection()
+        first.driver_connection.execute("BEGIN IMMEDIATE")
+        waited = threading.Event()
+
+        def write() -> None:
+            second.driver_connection.execute("BEGIN IMMEDIATE")
+            waited.set()
+            second.driver_connection.execute("COMMIT")
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not waited.wait(0.2)  # queued on the process's lock
+        first.close()  # returned to the pool: reset (rolled back), the lock given back
+        writer.join(5)
+        assert waited.is_set()
+        second.close()
+    finally:
+        database.dispose()
