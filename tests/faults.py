@@ -101,6 +101,10 @@ class _Unit:
     def ledger(self) -> Any:
         return _Part(self._faults, "ledger", self._inner.ledger)
 
+    @property
+    def inbox(self) -> Any:
+        return _Part(self._faults, "inbox", self._inner.inbox)
+
     def commit(self) -> None:
         self._faults.fire("commit", "before")
         self._inner.commit()

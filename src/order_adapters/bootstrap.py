@@ -20,7 +20,7 @@ from order_adapters.settings import Settings, SettingsError
 from order_adapters.urls import redacted, scheme_of
 from order_adapters.wiring import BrokerWiring, DatabaseWiring, GateWiring, PlatformWiring
 from order_core import Dependencies, OrderPolicy, OrderService
-from order_core.policy import IdempotencyPolicy
+from order_core.policy import IdempotencyPolicy, RetryPolicy
 from order_core.ports import Clock, IdGenerator
 
 __all__ = ["bootstrap", "check_settings", "migrate"]
@@ -40,14 +40,16 @@ _WIRING = {
     ("redis_url", "rediss"): _Choice("order_adapters.redis.wiring", "redis"),
     ("redis_url", "unix"): _Choice("order_adapters.redis.wiring", "redis"),
     ("broker_url", "memory"): _Choice("order_adapters.memory.wiring", ""),
+    ("broker_url", "amqp"): _Choice("order_adapters.rabbitmq.wiring", "rabbitmq"),
+    ("broker_url", "amqps"): _Choice("order_adapters.rabbitmq.wiring", "rabbitmq"),
     ("market_data_url", "simulated"): _Choice("order_adapters.simulated.wiring", ""),
 }
 _FIX = {
     "database_url": "is not supported: use sqlite:///path/to/orders.db, "
     "postgresql+psycopg://user@host/db or memory://",
     "redis_url": "is not a Redis URL: use redis://host:6379/0",
-    "broker_url": "is not available in this version: use memory:// (orders are processed "
-    "in-process right after they are stored)",
+    "broker_url": "is not a broker URL: use memory:// (orders are processed in-process "
+    "right after they are stored) or amqp://user:password@host:5672/vhost (RabbitMQ)",
     "market_data_url": "is not available in this version: only 'simulated' market data, "
     "accounts and balances are built in",
 }
@@ -103,7 +105,8 @@ def bootstrap(
     policy = OrderPolicy(
         idempotency=IdempotencyPolicy(
             key_ttl=idempotency.ttl, derived_key_window=idempotency.derived_key_window
-        )
+        ),
+        retry=RetryPolicy(delays=settings.broker.retry_schedule),
     )
     resources = ExitStack()
     try:

@@ -27,11 +27,13 @@ from typing import Any, ClassVar
 from order_core.policy import LONGEST_WINDOW
 
 __all__ = [
+    "BalanceSettings",
     "BrokerSettings",
     "DatabaseSettings",
     "GrpcSettings",
     "IdempotencySettings",
     "MarketDataSettings",
+    "PositionsSettings",
     "RedisSettings",
     "Settings",
     "SettingsError",
@@ -119,6 +121,33 @@ def _window(*, zero_allowed: bool) -> Callable[[object], str | None]:
     return check
 
 
+def _one_of(*choices: str) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _parse_delays(raw: str) -> tuple[timedelta, ...]:
+    """``"0.05,0.1"`` -> (50 ms, 100 ms); ValueError says what is wrong."""
+    try:
+        delays = tuple(timedelta(seconds=float(part)) for part in raw.split(","))
+    except (ValueError, OverflowError):
+        raise ValueError("must be seconds separated by commas, like 300,900,3600") from None
+    if any(delay <= timedelta(0) for delay in delays):
+        raise ValueError("must be positive numbers of seconds")
+    return delays
+
+
+def _delays(value: object) -> str | None:
+    assert isinstance(value, str)
+    try:
+        _parse_delays(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def _check(check: Callable[[object], str | None]) -> dict[str, object]:
     return {"check": check}
 
@@ -154,8 +183,37 @@ class BrokerSettings:
 
     group: ClassVar[str] = "broker"
 
-    #: ``memory://``: processed in-process after each commit.
+    #: ``memory://``: processed in-process after each commit;
+    #: ``amqp://user:pass@host:5672/vhost``: stored, then published by
+    #: ``orders relay`` and processed by ``orders worker`` through RabbitMQ.
     url: str = "memory://"
+    #: Seconds before each retry of a transiently failed order, comma-separated
+    #: (one retry tier each; the seed's 5 min, 15 min, 1 h, 6 h by default).
+    retry_delays: str = field(default="300,900,3600,21600", metadata=_check(_delays))
+    #: Queues the service adds (retry tiers, ``orders.events``): ``classic`` or
+    #: ``quorum`` (quorum queues get ``delivery_limit``). Shared queues keep the
+    #: monolith's declaration whatever this says.
+    queue_type: str = field(default="classic", metadata=_check(_one_of("classic", "quorum")))
+    #: Deliveries of one message a quorum queue allows before dead-lettering it.
+    delivery_limit: int = field(default=10, metadata=_check(_at_least(1)))
+    #: Unacknowledged deliveries a worker's channel holds.
+    prefetch: int = field(default=10, metadata=_check(_at_least(1)))
+    #: Publishes the relay keeps in flight awaiting their confirms.
+    confirm_window: int = field(default=256, metadata=_check(_at_least(1)))
+    #: Outbox rows the relay claims at once.
+    relay_batch: int = field(default=500, metadata=_check(_at_least(1)))
+    #: Seconds between outbox polls when no notification arrives.
+    poll_interval: float = field(default=1.0, metadata=_check(_positive_seconds))
+    #: Seconds to connect to the broker, and to wait for a confirm.
+    timeout: float = field(default=10.0, metadata=_check(_positive_seconds))
+    #: The worker also applies ``positions.updates`` (the position keeper's
+    #: part); None means yes when the ledger is the simulated one.
+    keep_positions: bool | None = None
+
+    @property
+    def retry_schedule(self) -> tuple[timedelta, ...]:
+        """The retry delays as durations."""
+        return _parse_delays(self.retry_delays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +238,28 @@ class MarketDataSettings:
 
     group: ClassVar[str] = "market_data"
 
-    #: ``simulated``: kept beside the orders, in the same database.
+    #: ``simulated``: kept beside the orders, in the same database;
+    #: ``grpc://host:port``: the platform's MarketDataService.
+    url: str = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceSettings:
+    """The platform's cash balances (``ORDERS_BALANCE_*``)."""
+
+    group: ClassVar[str] = "balance"
+
+    #: ``simulated`` or ``grpc://host:port`` (the platform's BalanceService).
+    url: str = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsSettings:
+    """The platform's share positions (``ORDERS_POSITIONS_*``)."""
+
+    group: ClassVar[str] = "positions"
+
+    #: ``simulated`` or ``grpc://host:port`` (the platform's PositionService).
     url: str = "simulated"
 
 
@@ -223,6 +302,8 @@ _GROUP_CLASSES: dict[str, type[Any]] = {
         BrokerSettings,
         RedisSettings,
         MarketDataSettings,
+        BalanceSettings,
+        PositionsSettings,
         IdempotencySettings,
         GrpcSettings,
     )
@@ -246,6 +327,8 @@ class Settings:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     market_data: MarketDataSettings = field(default_factory=MarketDataSettings)
+    balance: BalanceSettings = field(default_factory=BalanceSettings)
+    positions: PositionsSettings = field(default_factory=PositionsSettings)
     idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
     grpc: GrpcSettings = field(default_factory=GrpcSettings)
 

@@ -113,6 +113,12 @@ class RetryPolicy:
     def max_retries(self) -> int:
         return len(self.delays)
 
+    @property
+    def inbox_retention(self) -> timedelta:
+        """How long a handled message's id is kept: twice the whole retry path,
+        and at least a week, so any redelivery still finds it."""
+        return max(timedelta(days=7), 2 * sum(self.delays, timedelta(0)))
+
     def delay_before_retry(self, retries_done: int) -> timedelta | None:
         """The wait before retry number ``retries_done + 1``; None once they are used up."""
         if 0 <= retries_done < len(self.delays):

@@ -40,6 +40,7 @@ __all__ = [
     "Ledger",
     "IdempotencyRecords",
     "IdempotencyStore",
+    "Inbox",
     "MarketData",
     "MessagePublisher",
     "OrderRepository",
@@ -264,6 +265,25 @@ class IdempotencyRecords(Protocol):
         ...
 
 
+class Inbox(Protocol):
+    """Messages a consumer has handled, each recorded in the transaction of its
+    effect: a redelivered message found here changes nothing. Records are
+    kept longer than the longest retry path, then forgotten."""
+
+    def seen(self, message_id: UUID, consumer: str) -> bool:
+        """Whether ``consumer`` committed the effect of message ``message_id``."""
+        ...
+
+    def record(self, message_id: UUID, consumer: str, at: datetime) -> None:
+        """Record the message as handled, with this transaction (a second
+        record of the same message is no error and changes nothing)."""
+        ...
+
+    def forget_before(self, before: datetime) -> None:
+        """Drop the records made before ``before``, with this transaction."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Transactions over orders, outbox, idempotency records and the ledger: everything
     written since the last commit commits together, or none of it does.
@@ -283,6 +303,9 @@ class UnitOfWork(Protocol):
 
     @property
     def ledger(self) -> Ledger: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
 
     def commit(self) -> None: ...
 

@@ -104,10 +104,16 @@ class OrderService:
             self.dependencies, user_id, limit=limit, offset=offset, status=status
         )
 
-    def keep_position(self, message: OutboxMessage, retries_done: int = 0) -> Handling:
-        """What the position keeper of a service-owned ledger does with a message."""
-        return keep_position(self.dependencies, message, retries_done)
+    def keep_position(
+        self, message: OutboxMessage, retries_done: int = 0, *, redelivered: bool = False
+    ) -> Handling:
+        """What the position keeper of a service-owned ledger does with a message.
+        ``redelivered``: the broker may have delivered it before (the inbox is read)."""
+        return keep_position(self.dependencies, message, retries_done, redelivered=redelivered)
 
-    def handle_message(self, message: OutboxMessage, retries_done: int = 0) -> Handling:
-        """What a worker does with one delivered message (process, retry or dead-letter)."""
-        return handle_message(self.dependencies, message, retries_done)
+    def handle_message(
+        self, message: OutboxMessage, retries_done: int = 0, *, redelivered: bool = False
+    ) -> Handling:
+        """What a worker does with one delivered message (process, retry or
+        dead-letter). ``redelivered``: the broker may have delivered it before."""
+        return handle_message(self.dependencies, message, retries_done, redelivered=redelivered)

@@ -216,7 +216,7 @@ def test_info_and_db_upgrade_say_where_the_data_lives(orders: Invoke, tmp_path: 
     upgraded = orders("db", "upgrade", "--json")
     info = as_json(orders("info", "--json"))
 
-    assert as_json(upgraded) == {"database": f"sqlite:///{database}", "revision": "0002"}
+    assert as_json(upgraded) == {"database": f"sqlite:///{database}", "revision": "0003"}
     assert info["data_dir"] == str(tmp_path / "data")
     assert info["database"] == f"sqlite:///{database}"
     assert info["idempotency"] == "database records"
@@ -521,11 +521,11 @@ def test_a_prices_file_flag_lists_its_prices(orders: Invoke, tmp_path: Path) -> 
 
 
 def test_a_broker_url_flag_this_version_cannot_wire_exits_2(orders: Invoke) -> None:
-    result = orders("--broker-url", "amqp://guest:secret@rabbit/", "history")
+    result = orders("--broker-url", "kafka://guest:secret@broker/", "history")
 
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "Error: --broker-url / ORDERS_BROKER_URL: 'amqp://guest:***@rabbit/' is not available"
+        "Error: --broker-url / ORDERS_BROKER_URL: 'kafka://guest:***@broker/' is not a broker URL"
     )
 
 

@@ -141,7 +141,7 @@ def test_postgresql_via_the_database_url(tmp_path: Path, blank_postgres_url: str
     not_yet = run("history", expect=2)
     assert "run `orders db upgrade`" in not_yet.stderr
     upgraded = run("db", "upgrade")
-    assert "is at schema revision 0002 (newest)" in upgraded.stdout
+    assert "is at schema revision 0003 (newest)" in upgraded.stdout
 
     walk_through(run)
 

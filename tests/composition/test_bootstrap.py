@@ -154,7 +154,7 @@ def test_a_bad_prices_file_is_a_settings_error(tmp_path: Path, content: str, mes
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [
-        ({"broker_url": "amqp://guest:secret@rabbit/"}, "ORDERS_BROKER_URL"),
+        ({"broker_url": "kafka://guest:secret@broker/"}, "ORDERS_BROKER_URL"),
         ({"market_data_url": "grpc://guest:secret@market:50051"}, "ORDERS_MARKET_DATA_URL"),
         ({"redis_url": "redis://guest:secret@cache:notaport/0"}, "ORDERS_REDIS_URL"),
         ({"redis_url": "memcached://cache"}, "ORDERS_REDIS_URL"),
@@ -279,9 +279,9 @@ def test_closing_a_runtime_closes_everything_even_when_one_close_fails(tmp_path:
     [
         (Settings.of(database_url="mysql://db/orders"), "ORDERS_DATABASE_URL", "sqlite:///"),
         (
-            Settings.of(database_url="memory://", broker_url="amqp://guest@mq/"),
+            Settings.of(database_url="memory://", broker_url="kafka://guest@mq/"),
             "ORDERS_BROKER_URL",
-            "use memory://",
+            "or amqp://user:password@host:5672/vhost",
         ),
         (
             Settings.of(database_url="memory://", market_data_url="grpc://market:50051"),

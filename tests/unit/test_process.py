@@ -239,8 +239,10 @@ def test_the_worker_dispatches_by_event_type(world: World, monkeypatch: pytest.M
     # A new step registers in the table; the dispatcher itself is unchanged.
     seen: list[tuple[object, int]] = []
 
-    def on_cancelled(deps: Dependencies, event: OrderCancelled, retries_done: int) -> Handling:
-        seen.append((event.order_id, retries_done))
+    def on_cancelled(
+        deps: Dependencies, event: OrderCancelled, delivery: worker.Delivery
+    ) -> Handling:
+        seen.append((event.order_id, delivery.retries_done))
         return Handling(Disposition.RETRY, reason="later")
 
     monkeypatch.setitem(worker.HANDLERS, OrderCancelled, on_cancelled)

@@ -191,3 +191,54 @@ def test_recovery_resumes_an_order_left_processing(world: World) -> None:
     report = world.service.recover(stale_after=stale_after)
     assert report.executed == (order_id,)
     assert world.service.process(order_id).outcome is ProcessOutcome.ALREADY_FINAL
+
+
+def _messages(world: World) -> list[OutboxMessage]:
+    with world.database.outbox.claim(100) as batch:
+        return list(batch.messages)
+
+
+def test_a_redelivered_message_whose_effect_committed_changes_nothing(world: World) -> None:
+    market, _ = flaky_world(world)
+    service = OrderService(dataclasses.replace(world.service.dependencies, market_data=market))  # type: ignore[arg-type]
+    order_id = world.submit()
+    (submitted,) = _messages(world)
+    assert service.handle_message(submitted).disposition is Disposition.ACK
+    assert world.order(order_id).status is OrderStatus.EXECUTED
+    # Redelivered (the ack was lost): the inbox answers before the market is asked.
+    market.down = True
+    handling = service.handle_message(submitted, redelivered=True)
+    assert handling.disposition is Disposition.ACK
+    with world.database.unit_of_work() as uow:
+        assert uow.inbox.seen(submitted.message_id, "order-processor")
+
+
+def test_the_position_keeper_records_the_message_that_applied_each_execution(
+    world: World,
+) -> None:
+    order_id = world.submit(quantity="3")
+    world.service.process(order_id)
+    (executed,) = [m for m in _messages(world) if isinstance(m.event, OrderExecuted)]
+    for redelivered in (False, True, True):
+        assert world.service.keep_position(executed, redelivered=redelivered).disposition is (
+            Disposition.ACK
+        )
+    assert world.ledger.positions.get_position(ALICE, Symbol("AAPL")).quantity == D("53")
+    with world.database.unit_of_work() as uow:
+        assert uow.inbox.seen(executed.message_id, "position-keeper")
+
+
+def test_recovery_forgets_inbox_records_older_than_the_retry_path(world: World) -> None:
+    order_id = world.submit()
+    (submitted,) = _messages(world)
+    world.service.handle_message(submitted)
+    assert world.order(order_id).status is OrderStatus.EXECUTED
+    retention = world.service.dependencies.policy.retry.inbox_retention
+    world.clock.advance(retention - timedelta(seconds=1))
+    world.service.recover()
+    with world.database.unit_of_work() as uow:
+        assert uow.inbox.seen(submitted.message_id, "order-processor")
+    world.clock.advance(timedelta(seconds=2))
+    world.service.recover()
+    with world.database.unit_of_work() as uow:
+        assert not uow.inbox.seen(submitted.message_id, "order-processor")

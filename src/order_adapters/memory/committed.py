@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
+from uuid import UUID
 
 from order_adapters.memory import rows
 from order_adapters.memory.idempotency import InMemoryIdempotencyStore
@@ -82,6 +83,8 @@ class CommittedState:
         self.unapplied: dict[int, None] = {}  # EXECUTED, position not applied yet
         self.idempotency = InMemoryIdempotencyStore(self.lock)
         self.outbox = InMemoryOutbox(self.lock)
+        #: (message id, consumer) -> when its effect committed.
+        self.inbox: dict[tuple[UUID, str], datetime] = {}
         self.ledger: LedgerState | None = None
         self._user_locks: dict[int, threading.RLock] = {}
 

@@ -9,6 +9,7 @@ from typing import Self
 
 from order_adapters.memory import rows
 from order_adapters.memory.committed import CommittedState
+from order_adapters.memory.inbox import InMemoryInbox
 from order_adapters.memory.repository import InMemoryRepository
 from order_adapters.memory.staging import StagedChanges
 from order_core.errors import ConcurrencyConflict, IdempotencyRecordExists
@@ -28,13 +29,14 @@ class InMemoryUnitOfWork:
     order cannot both win.
     """
 
-    __slots__ = ("_idempotency", "_ledger", "_staged", "orders", "outbox")
+    __slots__ = ("_idempotency", "_inbox", "_ledger", "_staged", "orders", "outbox")
 
     def __init__(self, database: CommittedState) -> None:
         staged = self._staged = StagedChanges(database)
         self.orders = InMemoryRepository(staged)
         self.outbox = staged
         self._idempotency: _IdempotencyRecords | None = None
+        self._inbox: InMemoryInbox | None = None
         self._ledger: Ledger | None = None
 
     @property
@@ -45,6 +47,12 @@ class InMemoryUnitOfWork:
                 raise RuntimeError("no ledger is attached to this database (attach_ledger)")
             self._ledger = state.within(self._staged.effects)
         return self._ledger
+
+    @property
+    def inbox(self) -> InMemoryInbox:
+        if self._inbox is None:
+            self._inbox = InMemoryInbox(self._staged)
+        return self._inbox
 
     @property
     def idempotency(self) -> _IdempotencyRecords:

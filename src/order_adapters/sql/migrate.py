@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: The newest migration's revision; a test keeps it equal to :func:`head_revision`.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 #: PostgreSQL advisory lock held while changing tables ("orders" in ASCII).
 _MIGRATION_LOCK = 0x6F7264657273

@@ -21,6 +21,7 @@ __all__ = [
     "ORDER_COLUMNS",
     "metadata",
     "order_idempotency",
+    "order_inbox",
     "order_outbox",
     "order_users",
     "orders",
@@ -141,4 +142,16 @@ order_outbox = sa.Table(
     sa.Column("created_at", sa.DateTime(), nullable=False),
     sa.Column("sent_at", sa.DateTime()),
     sa.Index("idx_outbox_unsent", "id", postgresql_where=_UNSENT, sqlite_where=_UNSENT),
+)
+
+#: Messages consumed, each recorded in the transaction of its effect (migration
+#: 0003): a redelivery finds its id here and changes nothing. Kept longer than
+#: the longest retry path, then forgotten by recovery.
+order_inbox = sa.Table(
+    "order_inbox",
+    metadata,
+    sa.Column("message_id", sa.Uuid(), primary_key=True),
+    sa.Column("consumer", sa.String(50), primary_key=True),
+    sa.Column("processed_at", sa.DateTime(), nullable=False),
+    sa.Index("idx_inbox_processed_at", "processed_at"),
 )

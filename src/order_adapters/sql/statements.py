@@ -17,6 +17,7 @@ from order_adapters.sql.dialects import Dialect, Sql
 from order_adapters.sql.schema import (
     IN_FLIGHT,
     order_idempotency,
+    order_inbox,
     order_outbox,
     order_users,
     orders,
@@ -24,7 +25,7 @@ from order_adapters.sql.schema import (
 
 __all__ = ["Statements", "dialect_insert"]
 
-_o, _i, _x = orders.c, order_idempotency.c, order_outbox.c
+_o, _i, _x, _n = orders.c, order_idempotency.c, order_outbox.c, order_inbox.c
 _ORDER_FIELDS = list(orders.columns)
 _NEWEST_FIRST = (_o.created_at.desc(), _o.id.desc())
 _OLDEST_FIRST = (_o.created_at.asc(), _o.id.asc())
@@ -103,6 +104,9 @@ class Statements:
     insert_record_if_absent: Sql
     finish_record: Sql
     release_record: Sql
+    inbox_seen: Sql
+    record_inbox: Sql
+    forget_inbox: Sql
 
     @classmethod
     def build(cls, dialect: Dialect) -> Statements:
@@ -308,6 +312,21 @@ class Statements:
                     _i.status == _PENDING,
                 )
             ),
+            inbox_seen=c(
+                sa.select(sa.literal_column("1")).where(
+                    _n.message_id == _bind("message_id"), _n.consumer == _bind("consumer")
+                )
+            ),
+            record_inbox=c(
+                dialect_insert(dialect, order_inbox)
+                .values(
+                    message_id=_bind("message_id"),
+                    consumer=_bind("consumer"),
+                    processed_at=_bind("processed_at"),
+                )
+                .on_conflict_do_nothing()
+            ),
+            forget_inbox=c(order_inbox.delete().where(_n.processed_at < _bind("before"))),
         )
 
 

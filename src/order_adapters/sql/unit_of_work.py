@@ -27,13 +27,22 @@ class SqlUnitOfWork:
     """A :class:`~order_core.ports.UnitOfWork` on one pooled connection, which it
     returns when its ``with`` block ends."""
 
-    __slots__ = ("_ledger", "_ledger_factory", "_session", "idempotency", "orders", "outbox")
+    __slots__ = (
+        "_ledger",
+        "_ledger_factory",
+        "_session",
+        "idempotency",
+        "inbox",
+        "orders",
+        "outbox",
+    )
 
     def __init__(self, session: Session, ledger: LedgerFactory | None = None) -> None:
         self._session = session
         self.orders = SqlOrderRepository(session)
         self.outbox = _OutboxWriter(session)
         self.idempotency = _IdempotencyRecords(session)
+        self.inbox = _Inbox(session)
         self._ledger_factory = ledger
         self._ledger: Ledger | None = None
         if ledger is not None:
@@ -119,3 +128,30 @@ class _IdempotencyRecords:
             },
         )
         s.write(s.sql.insert_record, record_params(record, s.dialect))
+
+
+class _Inbox:
+    """Handled messages; a record is a buffered write sent with the commit."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def seen(self, message_id: UUID, consumer: str) -> bool:
+        s = self._session
+        values = {"message_id": s.dialect.uuid(message_id), "consumer": consumer}
+        return s.fetch_one(s.sql.inbox_seen, values) is not None
+
+    def record(self, message_id: UUID, consumer: str, at: datetime) -> None:
+        s = self._session
+        values = {
+            "message_id": s.dialect.uuid(message_id),
+            "consumer": consumer,
+            "processed_at": s.dialect.time(at),
+        }
+        s.write(s.sql.record_inbox, values)
+
+    def forget_before(self, before: datetime) -> None:
+        s = self._session
+        s.write(s.sql.forget_inbox, {"before": s.dialect.time(before)})

@@ -11,10 +11,13 @@ from order_core.values import OrderSide, OrderStatus
 __all__ = ["apply_position_update"]
 
 
-def apply_position_update(deps: Dependencies, order_id: UUID) -> bool:
+def apply_position_update(
+    deps: Dependencies, order_id: UUID, *, handled: tuple[UUID, str] | None = None
+) -> bool:
     """Move the holding by the executed order's quantity, once: the order
     records in the same transaction that its update was applied, so a second
-    delivery (or a recovery pass) changes nothing. Whether it moved now."""
+    delivery (or a recovery pass) changes nothing. ``handled`` (message id,
+    consumer) goes in the inbox with it. Whether it moved now."""
     with deps.unit_of_work() as uow:
         order = uow.orders.get(order_id)
         if order is None or order.status is not OrderStatus.EXECUTED:
@@ -27,5 +30,7 @@ def apply_position_update(deps: Dependencies, order_id: UUID) -> bool:
         quantity = order.quantity.value
         change = quantity if order.side is OrderSide.BUY else quantity.copy_negate()
         uow.ledger.move_position(order.user_id, order.symbol, change)
+        if handled is not None:
+            uow.inbox.record(*handled, deps.clock.now())
         uow.commit()
     return True

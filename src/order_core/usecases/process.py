@@ -44,11 +44,14 @@ def process_order(
     *,
     user_id: UUID | None = None,
     quote: Quote | None = None,
+    handled: tuple[UUID, str] | None = None,
 ) -> ProcessResult:
     """Execute the order if the market allows it now.
 
     ``user_id``, when given (the processing message carries it), must own the
     order. ``quote`` lets a sweep pass the batch price it already has.
+    ``handled`` (message id, consumer) is recorded in the inbox with the
+    execution or the failure.
     Transient failures raise :class:`~order_core.errors.DependencyUnavailable`
     and leave the order where it was; :func:`schedule_retry` records when to
     try again.
@@ -62,10 +65,10 @@ def process_order(
             step = _start_execution(deps, uow, order, quote)
         if step is _Step.EXECUTE:
             try:
-                executed = _settle_and_execute(deps, uow, order)
+                executed = _settle_and_execute(deps, uow, order, handled)
             except InsufficientBalance as refused:
                 uow.rollback()
-                return fail_order(deps, order.id, refused.message)
+                return fail_order(deps, order.id, refused.message, handled=handled)
             step = _Step.EXECUTE if executed else _Step.LOST_RACE
     if step is _Step.EXECUTE:
         return ProcessResult(order.id, ProcessOutcome.EXECUTED, order.status)
@@ -73,7 +76,7 @@ def process_order(
         return ProcessResult(order.id, ProcessOutcome.RESTING, order.status)
     if step is _Step.LOST_RACE:
         return _superseded(deps, order.id)
-    return fail_order(deps, order.id, f"no market price for {order.symbol}")
+    return fail_order(deps, order.id, f"no market price for {order.symbol}", handled=handled)
 
 
 def _start_execution(
@@ -99,7 +102,9 @@ def _start_execution(
     return _Step.EXECUTE if write(deps, uow, order) else _Step.LOST_RACE
 
 
-def _settle_and_execute(deps: Dependencies, uow: UnitOfWork, order: Order) -> bool:
+def _settle_and_execute(
+    deps: Dependencies, uow: UnitOfWork, order: Order, handled: tuple[UUID, str] | None
+) -> bool:
     """One transaction: the cash of a PROCESSING order at its fixed price, and
     EXECUTED. False when another writer (a cancel) got there first."""
     price = order.execution_price
@@ -108,21 +113,29 @@ def _settle_and_execute(deps: Dependencies, uow: UnitOfWork, order: Order) -> bo
     value = order_value(order.quantity.value, price)
     paid = value.copy_negate() if order.side is OrderSide.BUY else value
     uow.ledger.settle(order.user_id, order.id, paid=paid, held=order.cash_held)
-    order.execute(deps.clock.now())
+    now = deps.clock.now()
+    order.execute(now)
+    if handled is not None:
+        uow.inbox.record(*handled, now)
     return write(deps, uow, order)
 
 
-def fail_order(deps: Dependencies, order_id: UUID, reason: str) -> ProcessResult:
+def fail_order(
+    deps: Dependencies, order_id: UUID, reason: str, *, handled: tuple[UUID, str] | None = None
+) -> ProcessResult:
     """Move a live order to FAILED with ``reason``, letting go of its hold in the
     same transaction (permanent failures, retries used up). A terminal order
-    is left as it is."""
+    is left as it is. ``handled`` goes in the inbox with the failure."""
     with deps.unit_of_work() as uow:
         order = load_order(uow, order_id, None)
         if order.is_terminal:
             return ProcessResult(order.id, ProcessOutcome.ALREADY_FINAL, order.status)
         uow.orders.lock_user(order.user_id)
-        order.fail(reason, deps.clock.now())
+        now = deps.clock.now()
+        order.fail(reason, now)
         release_cash(uow, order)
+        if handled is not None:
+            uow.inbox.record(*handled, now)
         failed = write(deps, uow, order)
     if not failed:
         return _superseded(deps, order.id)

@@ -5,7 +5,8 @@ PROCESSING order nobody finished, a MARKET order whose processing message was
 lost, an EXECUTED order whose position update was never applied. Holds and
 settlements commit with their orders, so none can be left without one; the
 audit proves it. Any runner may run a pass at any time: every step is decided
-by the order's versioned write, so two passes never do one thing twice.
+by the order's versioned write, so two passes never do one thing twice. A
+pass also forgets inbox records older than the retry path can need.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def recover(
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         abandoned = uow.orders.needing_recovery(now=now, stale_before=now - stale_after)
+        # Handled messages are remembered past any redelivery, then let go.
+        uow.inbox.forget_before(now - deps.policy.retry.inbox_retention)
+        uow.commit()
     executed: list[UUID] = []
     failed: list[UUID] = []
     resting: list[UUID] = []
