@@ -22,7 +22,7 @@ from order_cli.state import runs, state
 from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
 from order_core.decimals import multiply, round_to
 
-__all__ = ["load"]
+__all__ = ["load", "open_accounts", "random_orders"]
 
 LOAD_CASH = "10000000"
 LOAD_HOLDING = "100000"
@@ -32,13 +32,39 @@ MAX_COUNT = 1_000_000
 
 
 @click.command()
-@click.option("--count", required=True, type=whole(1, MAX_COUNT), help="How many orders.")
+@click.option(
+    "--count",
+    type=whole(1, MAX_COUNT),
+    help="How many orders (with --target, or --rate for --duration).",
+)
 @click.option(
     "--concurrency",
     default=1,
     show_default=True,
-    type=whole(1, 64),
-    help="Submitting threads.",
+    type=whole(1, 256),
+    help="Submitting threads (closed loop: each waits for its answer).",
+)
+@click.option(
+    "--target",
+    metavar="grpc://HOST:PORT",
+    help="Drive a running `orders serve` over gRPC instead of the library in-process.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=100_000),
+    help="With --target: open loop, this many orders per second.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0.1, max=86_400),
+    help="With --rate: for this many seconds.",
+)
+@click.option(
+    "--settle-timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="With --target: seconds to wait for acknowledged orders to end or rest.",
 )
 @click.option("--seed", type=whole(), help="Repeat a run's order mix exactly.")
 @click.option(
@@ -50,14 +76,51 @@ MAX_COUNT = 1_000_000
 )
 @json_option
 @runs
-def load(count: int, concurrency: int, seed: int | None, users: int, as_json: bool) -> None:
-    """Submit COUNT random test orders, then report throughput, latency and
-    how every order ended (market, limit and stop orders, both sides)."""
+def load(
+    *,
+    count: int | None,
+    concurrency: int,
+    target: str | None,
+    rate: float | None,
+    duration: float | None,
+    settle_timeout: float,
+    seed: int | None,
+    users: int,
+    as_json: bool,
+) -> None:
+    """Submit random test orders, then report throughput, latency and how
+    every order ended (market, limit and stop orders, both sides).
+
+    With --target, through a running server's gRPC API, open loop at --rate
+    for --duration or closed loop with --concurrency; then every receipt is
+    checked against the server (lost, duplicated, still in flight)."""
+    if rate is not None or duration is not None:
+        if target is None:
+            raise click.UsageError("--rate and --duration drive a server: give --target too")
+        if rate is None or (duration is None and count is None):
+            raise click.UsageError("open loop needs --rate and --duration (or --count)")
+        count = count or max(1, round(rate * (duration or 0)))
+    if count is None:
+        raise click.UsageError("say how many orders: --count (or --rate with --duration)")
+    if target is not None:
+        from order_cli.load_target import load_target  # noqa: PLC0415  # the grpc extra
+
+        load_target(
+            target=target,
+            count=count,
+            concurrency=concurrency,
+            rate=rate,
+            settle_timeout=settle_timeout,
+            seed=seed,
+            users=users,
+            as_json=as_json,
+        )
+        return
     cli_state = state()
     runtime = cli_state.runtime()
     chooser = random.Random(seed)
     accounts = _accounts(runtime, users, seed)
-    commands = _orders(runtime, chooser, accounts, count)
+    commands = random_orders(runtime, chooser, accounts, count)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     processing_errors: Counter[str] = Counter()
@@ -113,15 +176,21 @@ def _accounts(runtime: Runtime, users: int, seed: int | None) -> list[uuid.UUID]
     """The load-test accounts (the same for the same seed), opened when new."""
     namespace = uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8")
     accounts = [uuid.uuid5(namespace, f"orders-load-{seed}-{n}") for n in range(users)]
+    open_accounts(runtime, accounts)
+    return accounts
+
+
+def open_accounts(runtime: Runtime, accounts: list[uuid.UUID]) -> None:
+    """Open each account with ample cash and holdings of every listed asset,
+    unless it exists."""
     holdings: dict[Symbol | str, Decimal | str | int] = {
         asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()
     }
     for account in accounts:
         runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings, if_missing=True)
-    return accounts
 
 
-def _orders(
+def random_orders(
     runtime: Runtime, chooser: random.Random, accounts: list[uuid.UUID], count: int
 ) -> list[SubmitOrder]:
     """Random orders near the current prices: half market, the rest limit and stop."""

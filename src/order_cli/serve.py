@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
 import click
 
 from order_adapters.bootstrap import bootstrap
+from order_adapters.runtime import Runtime
 from order_cli.state import runs, state
 from order_core.errors import OrderError
 
@@ -70,10 +72,7 @@ def serve(listen: str | None, allow_unauthenticated: bool | None) -> None:
         stop.set()
 
     with bootstrap(settings) as runtime:
-        try:
-            runtime.service.recover(stale_after=settings.stale_after)
-        except OrderError as error:
-            _log.warning("recovery is deferred (%s): %s", error.code, error.message)
+        _recover(runtime)
         server = OrderServer(runtime, listen=settings.grpc.listen, jwt_secret=secret)
         previous = {
             signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
@@ -82,11 +81,25 @@ def serve(listen: str | None, allow_unauthenticated: bool | None) -> None:
             server.start()
             server.process_stored()
             click.echo(f"orders: serving hub_investments.OrderService on {server.address}")
-            while not stop.wait(1.0):
-                pass
+            # Work a crashed process left behind turns stale while this one
+            # serves: a pass every half of ORDERS_STALE_AFTER takes it up.
+            every = max(1.0, settings.stale_after.total_seconds() / 2)
+            next_pass = time.monotonic() + every
+            while not stop.wait(min(1.0, every)):
+                if time.monotonic() >= next_pass:
+                    _recover(runtime)
+                    server.process_stored()
+                    next_pass = time.monotonic() + every
             click.echo("orders: shutting down (health NOT_SERVING, finishing calls in flight)")
             server.stop(GRACE_SECONDS)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     click.echo("orders: stopped")
+
+
+def _recover(runtime: Runtime) -> None:
+    try:
+        runtime.service.recover(stale_after=runtime.settings.stale_after)
+    except OrderError as error:
+        _log.warning("recovery is deferred (%s): %s", error.code, error.message)
