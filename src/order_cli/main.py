@@ -27,6 +27,7 @@ from order_cli.market import market
 from order_cli.operations import audit, recover
 from order_cli.orders import cancel, history, show, status, submit
 from order_cli.serve import serve
+from order_cli.stack import stack
 from order_cli.state import CliState
 
 __all__ = ["app", "cli", "main"]
@@ -97,6 +98,7 @@ for _command in (
     recover,
     audit,
     serve,
+    stack,
 ):
     cli.add_command(_command)
 

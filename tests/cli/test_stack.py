@@ -1,0 +1,77 @@
+"""``orders stack`` as a real process: it starts its children, says where they
+listen, restarts one that dies, and stops them all on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SECRET = "stack-secret-of-at-least-32-bytes-for-hs256"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Lines:
+    """The stack's output, read as it comes."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self._stdout = process.stdout
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(process.stdout, selectors.EVENT_READ)
+        self.seen: list[str] = []
+
+    def until(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._selector.select(timeout=0.2):
+                line = self._stdout.readline()
+                if not line:
+                    break
+                self.seen.append(line)
+                found = re.search(pattern, line)
+                if found:
+                    return found
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.seen)}")
+
+
+def test_the_stack_restarts_a_killed_child_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERS_")}
+    env.update({"ORDERS_DATA_DIR": str(tmp_path), "ORDERS_JWT_SECRET": SECRET})
+    listen = f"127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "order_cli.main", "stack", "--no-simulator"]
+    process = subprocess.Popen(
+        [*command, "--listen", listen],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = Lines(process)
+    try:
+        found = lines.until(r"orders stack: serve \(pid (\d+)\) on (\S+)")
+        assert found.group(2) == listen
+        lines.until("running")
+
+        os.kill(int(found.group(1)), signal.SIGKILL)
+        lines.until(r"\[stack\] serve exited with -9; restarting")
+        lines.until(rf"\[serve\] orders: serving .* on {re.escape(listen)}")
+
+        process.send_signal(signal.SIGTERM)
+        lines.until(r"orders stack: stopped$", timeout=40)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
