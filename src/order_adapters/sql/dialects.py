@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -232,28 +233,21 @@ class PostgresDialect:
     ) -> list[Any]:
         import psycopg  # noqa: PLC0415  # the postgres extra, as in __init__
 
-        checked = any(write.conflict is not None for write in writes)
         failed: psycopg.Error | None = None
         try:
-            with connection.pipeline() as pipeline:
+            with connection.pipeline():
                 try:
                     if begin:
                         connection.execute("BEGIN")
-                    cursors = [
-                        (write, connection.execute(write.sql, write.params)) for write in writes
-                    ]
+                    for number, write in enumerate(writes):
+                        if write.conflict is None:
+                            connection.execute(write.sql, write.params)
+                        else:
+                            # Checked in the server: a write that changes no row
+                            # fails the transaction, so the COMMIT can go in the
+                            # same round trip (it then rolls back).
+                            connection.execute(_checked(write.sql, number), write.params)
                     results = [connection.execute(read.sql, read.params) for read in then]
-                    if checked:
-                        # A checked write must be seen to have hit its row before
-                        # the commit is sent: one extra round trip, only then.
-                        pipeline.sync()
-                        lost = [
-                            write
-                            for write, cursor in cursors
-                            if write.conflict is not None and cursor.rowcount != 1
-                        ]
-                        if lost:
-                            raise _lost(lost)
                     if commit:
                         connection.execute("COMMIT")
                 except psycopg.Error as error:
@@ -268,6 +262,9 @@ class PostgresDialect:
             return results
         except BaseException as error:
             _rollback_quietly(connection)
+            lost = _unchanged_write(failed or error)
+            if lost is not None:
+                raise _lost([writes[lost]]) from None
             if failed is not None and error is not failed:
                 raise failed from None  # closing the aborted pipeline failed as well
             raise
@@ -288,6 +285,28 @@ class PostgresDialect:
         if isinstance(error, psycopg.InterfaceError) and "closed" in str(error):
             return DependencyUnavailable("database", _first_line(error))
         return None
+
+
+#: Raised by the database (migration 0003's function) when a checked write
+#: changed no row; the message names the write's place in its flush.
+_UNCHANGED = re.compile(r"^checked write (\d+) changed no row")
+
+
+def _checked(sql: str, number: int) -> str:
+    """``sql`` (an UPDATE, INSERT or DELETE) made to fail when it changes no row."""
+    return (
+        f"WITH changed AS ({sql} RETURNING 1) "
+        f"SELECT order_write_changed((SELECT count(*) FROM changed), {number})"
+    )
+
+
+def _unchanged_write(error: BaseException) -> int | None:
+    """The place of the checked write ``error`` says changed no row, if it says so."""
+    diag = getattr(error, "diag", None)
+    if diag is None or diag.sqlstate != "P0001":
+        return None
+    found = _UNCHANGED.match(diag.message_primary or "")
+    return None if found is None else int(found.group(1))
 
 
 class SqliteDialect:
