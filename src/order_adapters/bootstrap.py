@@ -18,7 +18,14 @@ from order_adapters.memory.clock import RandomIds, SystemClock
 from order_adapters.runtime import Runtime
 from order_adapters.settings import Settings, SettingsError
 from order_adapters.urls import redacted, scheme_of
-from order_adapters.wiring import BrokerWiring, DatabaseWiring, GateWiring, PlatformWiring
+from order_adapters.wiring import (
+    BrokerWiring,
+    DatabaseWiring,
+    GateWiring,
+    Platform,
+    PlatformWiring,
+    SimulatorWiring,
+)
 from order_core import Dependencies, OrderPolicy, OrderService
 from order_core.policy import IdempotencyPolicy, RetryPolicy
 from order_core.ports import Clock, IdGenerator
@@ -43,6 +50,11 @@ _WIRING = {
     ("broker_url", "amqp"): _Choice("order_adapters.rabbitmq.wiring", "rabbitmq"),
     ("broker_url", "amqps"): _Choice("order_adapters.rabbitmq.wiring", "rabbitmq"),
     ("market_data_url", "simulated"): _Choice("order_adapters.simulated.wiring", ""),
+    ("market_data_url", "grpc"): _Choice("order_adapters.platform.wiring", "grpc"),
+    ("balance_url", "simulated"): _Choice("order_adapters.simulated.wiring", ""),
+    ("balance_url", "grpc"): _Choice("order_adapters.platform.wiring", "grpc"),
+    ("positions_url", "simulated"): _Choice("order_adapters.simulated.wiring", ""),
+    ("positions_url", "grpc"): _Choice("order_adapters.platform.wiring", "grpc"),
 }
 _FIX = {
     "database_url": "is not supported: use sqlite:///path/to/orders.db, "
@@ -50,8 +62,12 @@ _FIX = {
     "redis_url": "is not a Redis URL: use redis://host:6379/0",
     "broker_url": "is not a broker URL: use memory:// (orders are processed in-process "
     "right after they are stored) or amqp://user:password@host:5672/vhost (RabbitMQ)",
-    "market_data_url": "is not available in this version: only 'simulated' market data, "
-    "accounts and balances are built in",
+    "market_data_url": "is not supported: use simulated (built in) or grpc://host:port "
+    "(the platform's MarketDataService)",
+    "balance_url": "is not supported: use simulated (built in) or grpc://host:port "
+    "(the platform's BalanceService)",
+    "positions_url": "is not supported: use simulated (built in) or grpc://host:port "
+    "(the platform's PositionService)",
 }
 
 
@@ -79,10 +95,45 @@ class _Plan(NamedTuple):
     platform: PlatformWiring
 
 
+def _platform(settings: Settings) -> PlatformWiring:
+    """The platform's clients when any of its URLs is ``grpc://`` (they
+    take what stays simulated from the simulator), else the simulator alone."""
+    chosen = [
+        _wiring(setting, url)
+        for setting, url in (
+            ("market_data_url", settings.market_data.url),
+            ("balance_url", settings.balance.url),
+            ("positions_url", settings.positions.url),
+        )
+    ]
+    remote = [module for module in chosen if hasattr(module, "open_platform")]
+    return (
+        cast(PlatformWiring, remote[0]) if remote else _Simulated(cast(SimulatorWiring, chosen[0]))
+    )
+
+
+class _Simulated:
+    """A :class:`SimulatorWiring` seen as a :class:`PlatformWiring`."""
+
+    def __init__(self, wiring: SimulatorWiring) -> None:
+        self._wiring = wiring
+
+    def check(self, settings: Settings) -> object:
+        return self._wiring.check(settings)
+
+    def open_platform(
+        self, settings: Settings, database: object, clock: Clock, resources: ExitStack
+    ) -> Platform:
+        market, ledger, described = self._wiring.open_simulator(
+            settings, database, clock, resources
+        )
+        return Platform(market, ledger, None, described)
+
+
 def check_settings(settings: Settings) -> _Plan:
     """Refuse what cannot be wired, naming the setting and the fix, before
     anything is created or connected; what each part is wired with."""
-    platform = cast(PlatformWiring, _wiring("market_data_url", settings.market_data.url))
+    platform = _platform(settings)
     broker = cast(BrokerWiring, _wiring("broker_url", settings.broker.url))
     gate = None
     if settings.redis.url is not None:
@@ -112,9 +163,8 @@ def bootstrap(
     try:
         database, described = plan.database.open_database(settings, plan.url, resources)
         wiring = {"database": described, "idempotency": "database records"}
-        market, ledger, wiring["market"] = plan.platform.open_simulator(
-            settings, database, clock, resources
-        )
+        platform = plan.platform.open_platform(settings, database, clock, resources)
+        market, ledger, wiring["market"] = platform.market, platform.ledger, platform.described
         gate = None
         if plan.gate is not None:
             gate, wiring["idempotency"] = plan.gate.open_gate(settings.redis, resources)
@@ -123,7 +173,7 @@ def bootstrap(
         resources.close()
         raise
     dependencies = Dependencies(
-        unit_of_work=database.unit_of_work,
+        unit_of_work=platform.unit_of_work or database.unit_of_work,
         market_data=market,
         accounts=ledger.accounts,
         clock=clock,
@@ -153,4 +203,7 @@ if TYPE_CHECKING:  # each module in the table offers what its role needs
     _SQL_DATABASE: DatabaseWiring = _sql
     _REDIS_GATE: GateWiring = _redis
     _MEMORY_BROKER: BrokerWiring = _memory
-    _SIMULATED_PLATFORM: PlatformWiring = _simulated
+    from order_adapters.platform import wiring as _platform_wiring
+
+    _SIMULATED_PLATFORM: SimulatorWiring = _simulated
+    _GRPC_PLATFORM: PlatformWiring = _platform_wiring

@@ -234,33 +234,97 @@ class RedisSettings:
 
 @dataclass(frozen=True, slots=True)
 class MarketDataSettings:
-    """Prices, accounts, cash and positions (``ORDERS_MARKET_DATA_*``)."""
+    """Prices, asset properties and trading hours (``ORDERS_MARKET_DATA_*``).
+    Beyond ``url``, they apply to ``grpc://`` (docs/platform.md)."""
 
     group: ClassVar[str] = "market_data"
+
+    @staticmethod
+    def _zone(value: object) -> str | None:
+        from zoneinfo import ZoneInfo  # noqa: PLC0415  # read only when checked
+
+        try:
+            ZoneInfo(str(value))
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            return "must be an IANA time zone, like UTC or America/Sao_Paulo"
+        return None
+
+    @staticmethod
+    def _hours(value: object) -> str | None:
+        opens, _, closes = str(value).partition("-")
+        try:
+            start, end = (
+                int(h) * 60 + int(m)
+                for h, m in (part.strip().split(":") for part in (opens, closes))
+            )
+        except ValueError:
+            return "must be HH:MM-HH:MM, like 07:30-22:00"
+        if not 0 <= start < end <= 24 * 60:
+            return "must open before it closes, within 00:00-24:00"
+        return None
 
     #: ``simulated``: kept beside the orders, in the same database;
     #: ``grpc://host:port``: the platform's MarketDataService.
     url: str = "simulated"
+    #: Seconds one call may take (never more than the caller has left).
+    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Attempts of a read that failed UNAVAILABLE or DEADLINE_EXCEEDED.
+    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
+    #: Seconds before the first retry (doubling, jittered, at most 1 s).
+    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
+    #: Failed calls in a row that open the breaker (then calls fail at once).
+    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
+    #: Seconds the breaker stays open before one trial call (half-open).
+    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
+    #: Seconds asset properties and market hours are cached (never prices).
+    cache_ttl: float = field(default=300.0, metadata=_check(_positive_seconds))
+    #: The time zone of the trading hours.
+    timezone: str = field(default="UTC", metadata=_check(_zone))
+    #: When stocks, ETFs and funds trade (crypto always; the monolith's table).
+    trading_hours: str = field(default="07:30-22:00", metadata=_check(_hours))
 
 
 @dataclass(frozen=True, slots=True)
 class BalanceSettings:
-    """The platform's cash balances (``ORDERS_BALANCE_*``)."""
+    """The platform's cash balances (``ORDERS_BALANCE_*``). Beyond ``url``,
+    they apply to ``grpc://`` (docs/platform.md)."""
 
     group: ClassVar[str] = "balance"
 
     #: ``simulated`` or ``grpc://host:port`` (the platform's BalanceService).
     url: str = "simulated"
+    #: Seconds one call may take (never more than the caller has left).
+    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Attempts of a read or an order-keyed movement that failed UNAVAILABLE
+    #: or DEADLINE_EXCEEDED.
+    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
+    #: Seconds before the first retry (doubling, jittered, at most 1 s).
+    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
+    #: Failed calls in a row that open the breaker.
+    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
+    #: Seconds the breaker stays open before one trial call.
+    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
 
 
 @dataclass(frozen=True, slots=True)
 class PositionsSettings:
-    """The platform's share positions (``ORDERS_POSITIONS_*``)."""
+    """The platform's share positions (``ORDERS_POSITIONS_*``). Beyond ``url``,
+    they apply to ``grpc://`` (docs/platform.md)."""
 
     group: ClassVar[str] = "positions"
 
     #: ``simulated`` or ``grpc://host:port`` (the platform's PositionService).
     url: str = "simulated"
+    #: Seconds one call may take (never more than the caller has left).
+    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Attempts of a read that failed UNAVAILABLE or DEADLINE_EXCEEDED.
+    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
+    #: Seconds before the first retry (doubling, jittered, at most 1 s).
+    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
+    #: Failed calls in a row that open the breaker.
+    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
+    #: Seconds the breaker stays open before one trial call.
+    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
 
 
 @dataclass(frozen=True, slots=True)

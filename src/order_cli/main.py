@@ -27,6 +27,7 @@ from order_cli.market import market
 from order_cli.operations import audit, recover
 from order_cli.orders import cancel, history, show, status, submit
 from order_cli.serve import serve
+from order_cli.simulate import simulate
 from order_cli.stack import stack
 from order_cli.state import CliState
 
@@ -98,6 +99,7 @@ for _command in (
     recover,
     audit,
     serve,
+    simulate,
     stack,
 ):
     cli.add_command(_command)

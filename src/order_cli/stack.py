@@ -3,8 +3,10 @@
 The platform simulator (``orders simulate``) first, then the gRPC server
 (``orders serve``) and, with an ``amqp://`` broker, the outbox relay and the
 workers. Each child reads the same ``ORDERS_*`` settings; the stack only adds
-where the simulator listens, so the order service reaches the platform over
-gRPC as it would in production.
+where the simulator listens, so the order service reads market data over gRPC
+as it would in production. Balances and positions stay in the database, moved
+in each order's own transaction (so ``orders audit`` can check the books),
+unless ``--remote-ledger`` sends them over gRPC as well.
 """
 
 from __future__ import annotations
@@ -49,8 +51,21 @@ __all__ = ["stack"]
     is_flag=True,
     help="Use the platform services the settings name instead of starting the simulator.",
 )
+@click.option(
+    "--remote-ledger",
+    is_flag=True,
+    help="Balances and positions from the simulator over gRPC too (then `orders audit` "
+    "cannot check the books: they are the platform's).",
+)
 @runs
-def stack(listen: str | None, workers: int, simulator_listen: str, no_simulator: bool) -> None:
+def stack(
+    *,
+    listen: str | None,
+    workers: int,
+    simulator_listen: str,
+    no_simulator: bool,
+    remote_ledger: bool,
+) -> None:
     """Run the order service and what it needs as supervised processes until
     Ctrl-C or SIGTERM: a child that dies is restarted."""
     settings = state().settings()
@@ -61,11 +76,13 @@ def stack(listen: str | None, workers: int, simulator_listen: str, no_simulator:
             Child("simulate", ["simulate", "--listen", simulator_listen], announces_address=True)
         )
         platform = f"grpc://{simulator_listen}"
-        for setting, url in (
-            ("ORDERS_MARKET_DATA_URL", settings.market_data.url),
-            ("ORDERS_BALANCE_URL", settings.balance.url),
-            ("ORDERS_POSITIONS_URL", settings.positions.url),
-        ):
+        served = [("ORDERS_MARKET_DATA_URL", settings.market_data.url)]
+        if remote_ledger:
+            served += [
+                ("ORDERS_BALANCE_URL", settings.balance.url),
+                ("ORDERS_POSITIONS_URL", settings.positions.url),
+            ]
+        for setting, url in served:
             if url == "simulated":  # the simulator stands in for it, over gRPC
                 platform_env[setting] = platform
     serve_env = {**platform_env, "ORDERS_GRPC_LISTEN": listen or settings.grpc.listen}

@@ -110,6 +110,9 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            # A group of its own: Ctrl-C at a terminal reaches the supervisor
+            # only, which then stops each child once, in order.
+            start_new_session=True,
         )
         child.started_at = time.monotonic()
         if not child.announces_address:

@@ -284,9 +284,9 @@ def test_closing_a_runtime_closes_everything_even_when_one_close_fails(tmp_path:
             "or amqp://user:password@host:5672/vhost",
         ),
         (
-            Settings.of(database_url="memory://", market_data_url="grpc://market:50051"),
+            Settings.of(database_url="memory://", market_data_url="http://market:50051"),
             "ORDERS_MARKET_DATA_URL",
-            "only 'simulated'",
+            "grpc://host:port",
         ),
         (
             Settings.of(database_url="memory://", redis_url="http://cache"),

@@ -24,6 +24,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from order_adapters.deadlines import caller_deadline
 from order_adapters.grpc.errors import abort_unexpected, abort_with
 from order_adapters.grpc.generated import order_service_pb2 as pb
 from order_adapters.grpc.generated import order_service_pb2_grpc as pb_grpc
@@ -89,14 +90,15 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         that passed is DEADLINE_EXCEEDED (grpc answers the client itself; nothing
         here may turn it into INTERNAL), anything else INTERNAL with a correlation id.
 
-        Deadlines: the only outbound calls made while serving are to the database,
-        bounded by its statement timeout (``ORDERS_DB_STATEMENT_TIMEOUT``); a call
-        whose deadline has already passed when it is picked up does no work.
-        :func:`remaining` is the deadline to pass on to any other outbound call."""
+        Deadlines: database calls are bounded by the statement timeout
+        (``ORDERS_DATABASE_STATEMENT_TIMEOUT``); calls to the platform's services
+        end within what is left of the caller's deadline (:func:`caller_deadline`).
+        A call whose deadline has already passed when it is picked up does no work."""
         if _expired(context):
             context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before start")
         try:
-            return body()
+            with caller_deadline(remaining(context)):
+                return body()
         except OrderError as error:
             if _expired(context):
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")

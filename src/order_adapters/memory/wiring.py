@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 from order_adapters.memory.broker import InProcessBroker
 from order_adapters.memory.database import InMemoryDatabase
-from order_adapters.settings import Settings
+from order_adapters.settings import BrokerSettings, Settings
 from order_adapters.topology import Topology
 from order_core.policy import RetryPolicy
 from order_core.ports import Clock
@@ -35,6 +35,7 @@ def open_broker(
     retry: RetryPolicy,
     clock: Clock,
     resources: ExitStack,  # noqa: ARG001
+    settings: BrokerSettings | None = None,  # noqa: ARG001  # nothing to configure
 ) -> tuple[InProcessBroker, str]:
     broker = InProcessBroker(clock, Topology.build(retry))
     return broker, "memory:// (processed in-process after each commit)"
