@@ -78,6 +78,8 @@ class Supervisor:
                     return
                 child.restarts += 1
                 self._spawn(child)
+                assert child.process is not None
+                self._echo(f"[stack] {child.name} restarted (pid {child.process.pid})")
 
     def stop(self, grace: float = 30.0) -> dict[str, int | None]:
         """SIGTERM each child, newest first, and wait up to ``grace`` seconds
