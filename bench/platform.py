@@ -47,11 +47,6 @@ from order_adapters.simulated import DEMO_USER  # noqa: E402
 from order_core.commands import SubmitOrder  # noqa: E402
 from order_core.values import Symbol  # noqa: E402
 
-_LAUNCH = (
-    "import sys; from order_cli.main import cli, main; "
-    "from order_cli.simulate import simulate; "
-    "'simulate' in cli.commands or cli.add_command(simulate); main(sys.argv[1:])"
-)
 AAPL = Symbol("AAPL")
 
 
@@ -59,7 +54,7 @@ def start_simulator(data_dir: str) -> tuple[subprocess.Popen[str], str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERS_")}
     env.update(ORDERS_DATA_DIR=data_dir, ORDERS_DATABASE_URL="memory://")
     process = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCH, "simulate", "--listen", "127.0.0.1:0"],
+        [sys.executable, "-m", "order_cli.main", "simulate", "--listen", "127.0.0.1:0"],
         env=env,
         stdout=subprocess.PIPE,
         text=True,

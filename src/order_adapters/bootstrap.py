@@ -168,7 +168,9 @@ def bootstrap(
         gate = None
         if plan.gate is not None:
             gate, wiring["idempotency"] = plan.gate.open_gate(settings.redis, resources)
-        publisher, wiring["broker"] = plan.broker.open_broker(policy.retry, clock, resources)
+        publisher, wiring["broker"] = plan.broker.open_broker(
+            policy.retry, clock, resources, settings=settings.broker
+        )
     except BaseException:
         resources.close()
         raise

@@ -26,9 +26,11 @@ from order_cli.load import load
 from order_cli.market import market
 from order_cli.operations import audit, recover
 from order_cli.orders import cancel, history, show, status, submit
+from order_cli.relay import relay
 from order_cli.serve import serve
 from order_cli.simulate import simulate
 from order_cli.stack import stack
+from order_cli.worker import worker
 from order_cli.state import CliState
 
 __all__ = ["app", "cli", "main"]
@@ -99,6 +101,8 @@ for _command in (
     recover,
     audit,
     serve,
+    relay,
+    worker,
     simulate,
     stack,
 ):

@@ -27,6 +27,8 @@ from order_core.results import OrderStatusView
 __all__ = ["cancel", "history", "show", "status", "submit"]
 
 _log = logging.getLogger("order_cli")
+#: What ``submit`` says when a worker, not this command, processes the order.
+QUEUED = "stored; a worker will process it"
 
 
 @click.command()
@@ -52,7 +54,8 @@ def submit(
     user: str,
     as_json: bool,
 ) -> None:
-    """Submit an order; it is processed at once (a limit may rest)."""
+    """Submit an order; it is processed at once (a limit may rest), or by
+    `orders worker` when the broker is RabbitMQ."""
     cli_state = state()
     runtime = cli_state.runtime()
     receipt = runtime.service.submit(
@@ -77,6 +80,13 @@ def submit(
         out.line(
             f"{verb} {receipt.order_id}: {order}, estimated {estimate} at {at} (market {market})"
         )
+    if not cli_state.processes_here:
+        # A real broker: the relay publishes it and a worker processes it.
+        if as_json:
+            out.json({**receipt._asdict(), "current_status": None, "status_message": QUEUED})
+        else:
+            out.line(QUEUED[0].upper() + QUEUED[1:] + ".")
+        return
     now = _status_after_processing(cli_state, receipt.order_id, user)
     if as_json:
         out.json(

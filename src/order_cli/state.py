@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from order_adapters.bootstrap import bootstrap
+from order_adapters.memory.broker import InProcessBroker
 from order_adapters.runners import InProcessProcessing
 from order_adapters.runtime import Runtime
 from order_adapters.settings import Settings
@@ -48,17 +49,27 @@ class CliState:
         if self._runtime is None:
             runtime = bootstrap(self.settings())
             try:
-                # Once per runtime: the runner subscribes the consumers.
-                self._processing = InProcessProcessing.of(runtime)
+                # Once per runtime: the runner subscribes the consumers. With a
+                # real broker the command only stores: relay and worker do the rest.
+                if isinstance(runtime.publisher, InProcessBroker):
+                    self._processing = InProcessProcessing.of(runtime)
             except BaseException:
                 runtime.close()
                 raise
             self._runtime = runtime
-            # What an earlier command left behind goes first, as a worker would
-            # take it up: the CLI is the embedded worker (and its recovery).
-            self._recover()
-            self.process_stored()
+            if self._processing is not None:
+                # What an earlier command left behind goes first, as a worker would
+                # take it up: the CLI is the embedded worker (and its recovery).
+                self._recover()
+                self.process_stored()
         return self._runtime
+
+    @property
+    def processes_here(self) -> bool:
+        """Whether this command processes what it stores (``memory://``), or
+        leaves it to ``orders worker`` (a real broker)."""
+        self.runtime()
+        return self._processing is not None
 
     def _recover(self) -> None:
         assert self._runtime is not None

@@ -9,7 +9,6 @@ on the way out (docs/contracts.md, "Tokens and user ids")."""
 from __future__ import annotations
 
 import contextvars
-import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -17,44 +16,16 @@ from uuid import UUID
 import grpc
 import jwt
 
+from order_adapters.user_ids import service_user_id
 from order_core.errors import InvalidInput
-from order_core.values import parse_uuid
 
 __all__ = [
     "Authenticator",
     "IdentityInterceptor",
     "caller",
-    "platform_user_id",
-    "service_user_id",
 ]
 
-_DIGITS = re.compile(r"[0-9]{1,12}")
-_INTEGER_PREFIX = "00000000-0000-0000-0000-"
 _CALLER: contextvars.ContextVar[UUID | None] = contextvars.ContextVar("caller", default=None)
-
-
-def service_user_id(raw: str, *, field: str = "user_id") -> UUID:
-    """The UUID of a user id as the platform sends it: an integer or a UUID."""
-    text = raw.strip()
-    if _DIGITS.fullmatch(text):
-        return UUID(f"{_INTEGER_PREFIX}{int(text):012d}")
-    try:
-        return parse_uuid(text, field=field)
-    except InvalidInput:
-        raise InvalidInput(
-            f"{field} must be a whole number of at most 12 digits or a UUID, got {raw!r}",
-            code="INVALID_USER_ID",
-            field=field,
-            value=raw,
-        ) from None
-
-
-def platform_user_id(user: UUID) -> str:
-    """The user id as the platform writes it: ``n`` for a mapped integer."""
-    text = str(user)
-    if text.startswith(_INTEGER_PREFIX):
-        return str(int(text[len(_INTEGER_PREFIX) :]))
-    return text
 
 
 def caller() -> UUID | None:

@@ -32,13 +32,12 @@ from order_adapters.grpc.identity import (
     Authenticator,
     IdentityInterceptor,
     caller,
-    platform_user_id,
-    service_user_id,
 )
 from order_adapters.memory.broker import InProcessBroker
 from order_adapters.runners import InProcessProcessing
 from order_adapters.runtime import Runtime
 from order_adapters.simulated.demo import DEMO_CASH, DEMO_POSITIONS
+from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.commands import SubmitOrder
 from order_core.errors import InvalidInput, OrderAccessDenied, OrderError
 from order_core.results import OrderDetails

@@ -29,8 +29,8 @@ from order_adapters.grpc.generated import balance_service_pb2 as balance_pb
 from order_adapters.grpc.generated import balance_service_pb2_grpc as balance_grpc
 from order_adapters.grpc.generated import position_service_pb2 as position_pb
 from order_adapters.grpc.generated import position_service_pb2_grpc as position_grpc
-from order_adapters.grpc.identity import platform_user_id
 from order_adapters.platform.resilience import BadAnswer, Guard, Refused
+from order_adapters.user_ids import platform_user_id
 from order_core.decimals import add, format_decimal, parse_decimal, round_amount
 from order_core.errors import DependencyUnavailable, InsufficientBalance, InvalidInput
 from order_core.ports import (

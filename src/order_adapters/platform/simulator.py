@@ -41,9 +41,9 @@ from order_adapters.grpc.generated import position_service_pb2 as position_pb
 from order_adapters.grpc.generated import position_service_pb2_grpc as position_grpc
 from order_adapters.grpc.generated import simulator_control_pb2 as control_pb
 from order_adapters.grpc.generated import simulator_control_pb2_grpc as control_grpc
-from order_adapters.grpc.identity import platform_user_id, service_user_id
 from order_adapters.platform.assets import category_number
 from order_adapters.runtime import Runtime
+from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.decimals import add, format_decimal, parse_decimal
 from order_core.errors import InvalidInput, OrderError
 from order_core.values import Symbol

@@ -25,12 +25,6 @@ from order_adapters.platform.resilience import Guard, GuardSettings
 
 #: Every call the tests make themselves has a deadline.
 DEADLINE = 10.0
-#: `orders simulate` whether or not the lead has registered it in main.py yet.
-_LAUNCH = (
-    "import sys; from order_cli.main import cli, main; "
-    "from order_cli.simulate import simulate; "
-    "'simulate' in cli.commands or cli.add_command(simulate); main(sys.argv[1:])"
-)
 
 
 def clean_env(data_dir: Path, **settings: str) -> dict[str, str]:
@@ -91,7 +85,15 @@ class Simulator:
 
 
 def start_simulator(data_dir: Path, *extra: str, **settings: str) -> Simulator:
-    command = [sys.executable, "-c", _LAUNCH, "simulate", "--listen", "127.0.0.1:0", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "order_cli.main",
+        "simulate",
+        "--listen",
+        "127.0.0.1:0",
+        *extra,
+    ]
     process = subprocess.Popen(
         command,
         env=clean_env(data_dir, **settings),
