@@ -173,12 +173,15 @@ class TargetLoad:
 
     # -- the ledger --------------------------------------------------------------
 
-    def resend_unknown(self, attempts: int = 3) -> int:
-        """Send each request whose outcome is unknown again, same key; how many
-        turned out acknowledged."""
+    def resend_unknown(self, patience: float = 60.0) -> int:
+        """Send each request whose outcome is unknown again, same key, backing
+        off up to ``patience`` seconds in all (a breaker may be open a while);
+        how many turned out acknowledged."""
         resolved = 0
+        give_up = time.monotonic() + patience
         for sent in [s for s in self._tally.sent if s.unknown]:
-            for attempt in range(attempts):
+            pause = 0.2
+            while time.monotonic() < give_up:
                 try:
                     response = self._stub.SubmitOrder(
                         sent.request,
@@ -189,7 +192,8 @@ class TargetLoad:
                     if error.code() not in _UNKNOWN:
                         sent.unknown, sent.refused = False, error.code().name
                         break
-                    time.sleep(0.2 * (attempt + 1))
+                    time.sleep(pause)
+                    pause = min(2.0, pause * 2)
                 else:
                     sent.unknown, sent.order_id = False, response.order_id
                     resolved += 1

@@ -30,8 +30,8 @@ from order_cli.relay import relay
 from order_cli.serve import serve
 from order_cli.simulate import simulate
 from order_cli.stack import stack
-from order_cli.worker import worker
 from order_cli.state import CliState
+from order_cli.worker import worker
 
 __all__ = ["app", "cli", "main"]
 

@@ -82,7 +82,9 @@ class Faults:
 
     def set(self, service: str, delay: float, code: grpc.StatusCode | None, count: int) -> None:
         with self.lock:
-            for name in SERVICES if service in {"", "*"} else (service,):
+            # Named in full ("hub_investments.MarketDataService") or not.
+            named = service if "." in service else f"hub_investments.{service}"
+            for name in SERVICES if service in {"", "*"} else (named,):
                 if name not in self.by_service:
                     raise InvalidInput(f"no service {name!r}", field="service", value=name)
                 self.by_service[name] = _Fault(delay, code, count or None)

@@ -28,10 +28,14 @@ __all__ = ["Session", "pooled_connection", "translated"]
 
 
 @contextmanager
-def translated(dialect: Dialect, connection: Any = None) -> Iterator[None]:
+def translated(
+    dialect: Dialect, connection: Any = None, engine: sa.Engine | None = None
+) -> Iterator[None]:
     """Re-raise driver and pool errors as the library's (``raise ... from``): a
     lost connection or a timeout is :class:`DependencyUnavailable`. A pooled
-    connection that failed that way is discarded, not reused."""
+    connection that failed that way is discarded, not reused; when it was
+    broken (the server went away or ended it), ``engine``'s whole pool is
+    replaced, as its other idle connections most likely went with it."""
     try:
         yield
     except OrderError:
@@ -46,8 +50,12 @@ def translated(dialect: Dialect, connection: Any = None) -> Iterator[None]:
             raise
         # A failed flush may have discarded the connection already.
         discard = connection is not None and connection.is_valid
-        if isinstance(translation, DependencyUnavailable) and discard:
-            connection.invalidate()
+        if isinstance(translation, DependencyUnavailable) and connection is not None:
+            broken = getattr(connection.driver_connection, "broken", False)
+            if discard:
+                connection.invalidate()
+            if broken and engine is not None:
+                engine.dispose(close=False)  # connections in use finish, then close
         raise translation from error
 
 
@@ -71,7 +79,7 @@ def pooled_connection(engine: sa.Engine, dialect: Dialect) -> Iterator[Any]:
     connection lost that way is discarded, any other goes back to the pool."""
     pooled = _checkout(engine, dialect)
     try:
-        with translated(dialect, pooled):
+        with translated(dialect, pooled, engine):
             yield pooled.driver_connection
     finally:
         pooled.close()
@@ -183,7 +191,7 @@ class Session:
             return
         driver = self.driver
         try:
-            with translated(self.dialect, self._connection):
+            with translated(self.dialect, self._connection, self.engine):
                 self._flush(driver, writes, begin=begin, commit=True)
         except DeferredConflict as lost:
             raise lost.make() from None
@@ -193,7 +201,7 @@ class Session:
         was_open = self.in_transaction
         self._ended()
         if was_open:
-            with translated(self.dialect, self._connection):
+            with translated(self.dialect, self._connection, self.engine):
                 self.driver.execute("ROLLBACK")
 
     def close(self) -> None:
@@ -209,15 +217,16 @@ class Session:
         """``sql``'s cursor: run alone when nothing is buffered or pending, else
         after the buffered writes (and a BEGIN, when none is open yet)."""
         if not self.writes and not self._begin_pending:
-            with translated(self.dialect, self._connection):
-                return self.driver.execute(sql.text, sql.params(values))
+            driver = self.driver  # checked out first: a failure must see its connection
+            with translated(self.dialect, self._connection, self.engine):
+                return driver.execute(sql.text, sql.params(values))
         writes, self.writes = self.writes, []
         along, self._reads_along = self._reads_along, []
         begin = not self.in_transaction
         self._begin_pending = False
         driver = self.driver
         try:
-            with translated(self.dialect, self._connection):
+            with translated(self.dialect, self._connection, self.engine):
                 self.in_transaction = True
                 try:
                     *read_along, cursor = self._flush(
@@ -258,5 +267,7 @@ class Session:
         except BaseException:
             if self.dialect.discards_connection_after_failed_flush and self._connection:
                 connection, self._connection = self._connection, None
+                if getattr(connection.driver_connection, "broken", False):
+                    self.engine.dispose(close=False)  # the server went away: all of them
                 connection.invalidate()  # the next use checks out a fresh one
             raise
