@@ -233,7 +233,27 @@ class RedisSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class MarketDataSettings:
+class _PlatformService:
+    """What every client of a platform service takes: where it is, and how each
+    call is bounded, retried and broken off."""
+
+    #: ``simulated`` (kept beside the orders, in the same database) or
+    #: ``grpc://host:port`` (the platform's service).
+    url: str = "simulated"
+    #: Seconds one call may take (never more than the caller has left).
+    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
+    #: Attempts of a read that failed UNAVAILABLE or DEADLINE_EXCEEDED.
+    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
+    #: Seconds before the first retry (doubling, jittered, at most 1 s).
+    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
+    #: Failed calls in a row that open the breaker (then calls fail at once).
+    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
+    #: Seconds the breaker stays open before one trial call (half-open).
+    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataSettings(_PlatformService):
     """Prices, asset properties and trading hours (``ORDERS_MARKET_DATA_*``).
     Beyond ``url``, they apply to ``grpc://`` (docs/platform.md)."""
 
@@ -263,19 +283,6 @@ class MarketDataSettings:
             return "must open before it closes, within 00:00-24:00"
         return None
 
-    #: ``simulated``: kept beside the orders, in the same database;
-    #: ``grpc://host:port``: the platform's MarketDataService.
-    url: str = "simulated"
-    #: Seconds one call may take (never more than the caller has left).
-    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
-    #: Attempts of a read that failed UNAVAILABLE or DEADLINE_EXCEEDED.
-    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
-    #: Seconds before the first retry (doubling, jittered, at most 1 s).
-    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
-    #: Failed calls in a row that open the breaker (then calls fail at once).
-    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
-    #: Seconds the breaker stays open before one trial call (half-open).
-    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
     #: Seconds asset properties and market hours are cached (never prices).
     cache_ttl: float = field(default=300.0, metadata=_check(_positive_seconds))
     #: The time zone of the trading hours.
@@ -285,46 +292,19 @@ class MarketDataSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class BalanceSettings:
+class BalanceSettings(_PlatformService):
     """The platform's cash balances (``ORDERS_BALANCE_*``). Beyond ``url``,
     they apply to ``grpc://`` (docs/platform.md)."""
 
     group: ClassVar[str] = "balance"
 
-    #: ``simulated`` or ``grpc://host:port`` (the platform's BalanceService).
-    url: str = "simulated"
-    #: Seconds one call may take (never more than the caller has left).
-    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
-    #: Attempts of a read or an order-keyed movement that failed UNAVAILABLE
-    #: or DEADLINE_EXCEEDED.
-    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
-    #: Seconds before the first retry (doubling, jittered, at most 1 s).
-    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
-    #: Failed calls in a row that open the breaker.
-    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
-    #: Seconds the breaker stays open before one trial call.
-    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
-
 
 @dataclass(frozen=True, slots=True)
-class PositionsSettings:
+class PositionsSettings(_PlatformService):
     """The platform's share positions (``ORDERS_POSITIONS_*``). Beyond ``url``,
     they apply to ``grpc://`` (docs/platform.md)."""
 
     group: ClassVar[str] = "positions"
-
-    #: ``simulated`` or ``grpc://host:port`` (the platform's PositionService).
-    url: str = "simulated"
-    #: Seconds one call may take (never more than the caller has left).
-    deadline: float = field(default=5.0, metadata=_check(_positive_seconds))
-    #: Attempts of a read that failed UNAVAILABLE or DEADLINE_EXCEEDED.
-    retry_attempts: int = field(default=3, metadata=_check(_at_least(1)))
-    #: Seconds before the first retry (doubling, jittered, at most 1 s).
-    retry_backoff: float = field(default=0.1, metadata=_check(_positive_seconds))
-    #: Failed calls in a row that open the breaker.
-    breaker_failures: int = field(default=5, metadata=_check(_at_least(1)))
-    #: Seconds the breaker stays open before one trial call.
-    breaker_reset: float = field(default=30.0, metadata=_check(_positive_seconds))
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,9 @@ MAX_COUNT = 1_000_000
 )
 @click.option("--seed", type=whole(), help="Repeat a run's order mix exactly.")
 @click.option(
+    "--market-only", is_flag=True, help="Only MARKET orders (every accepted order executes)."
+)
+@click.option(
     "--users",
     default=20,
     show_default=True,
@@ -85,6 +88,7 @@ def load(
     duration: float | None,
     settle_timeout: float,
     seed: int | None,
+    market_only: bool,
     users: int,
     as_json: bool,
 ) -> None:
@@ -113,6 +117,7 @@ def load(
             settle_timeout=settle_timeout,
             seed=seed,
             users=users,
+            market_only=market_only,
             as_json=as_json,
         )
         return
@@ -120,7 +125,7 @@ def load(
     runtime = cli_state.runtime()
     chooser = random.Random(seed)
     accounts = _accounts(runtime, users, seed)
-    commands = random_orders(runtime, chooser, accounts, count)
+    commands = random_orders(runtime, chooser, accounts, count, market_only=market_only)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     processing_errors: Counter[str] = Counter()
@@ -191,9 +196,15 @@ def open_accounts(runtime: Runtime, accounts: list[uuid.UUID]) -> None:
 
 
 def random_orders(
-    runtime: Runtime, chooser: random.Random, accounts: list[uuid.UUID], count: int
+    runtime: Runtime,
+    chooser: random.Random,
+    accounts: list[uuid.UUID],
+    count: int,
+    *,
+    market_only: bool = False,
 ) -> list[SubmitOrder]:
-    """Random orders near the current prices: half market, the rest limit and stop."""
+    """Random orders near the current prices: half market, the rest limit and
+    stop (all market with ``market_only``)."""
     quotes = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
     symbols = sorted(quotes)
     run = uuid.uuid4().hex[:8]  # keys of their own: a repeated seed is a new run, not a replay
@@ -202,7 +213,11 @@ def random_orders(
         symbol = chooser.choice(symbols)
         market = quotes[symbol]
         side = chooser.choice(["BUY", "SELL"])
-        kind = chooser.choices(["MARKET", "LIMIT", "STOP_LOSS", "STOP_LIMIT"], [5, 3, 1, 1])[0]
+        kind = (
+            "MARKET"
+            if market_only
+            else chooser.choices(["MARKET", "LIMIT", "STOP_LOSS", "STOP_LIMIT"], [5, 3, 1, 1])[0]
+        )
         near = round_to(multiply(market, Decimal(1 + chooser.uniform(-0.03, 0.03))), _CENT)
         made.append(
             SubmitOrder(

@@ -337,6 +337,7 @@ def load_target(
     settle_timeout: float,
     seed: int | None,
     users: int,
+    market_only: bool,
     as_json: bool,
 ) -> None:
     """``orders load --target``: accounts and prices come from this CLI's own
@@ -369,7 +370,7 @@ def load_target(
     platform_ids = [str(first + n) for n in range(users)]
     by_uuid = {service_user_id(user): user for user in platform_ids}
     open_accounts(runtime, list(by_uuid))
-    commands = random_orders(runtime, chooser, list(by_uuid), count)
+    commands = random_orders(runtime, chooser, list(by_uuid), count, market_only=market_only)
     requests = [
         pb.SubmitOrderRequest(
             user_id=by_uuid[command.user_id],  # type: ignore[index]
