@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
@@ -30,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.chaos.proxy import TcpProxy
+from tests.process_output import Output
 from tests.services import RABBITMQ_URL, REDIS_URL, need, unique_name
 from tests.sql_databases import temporary_postgres_database
 
@@ -65,36 +65,26 @@ class Stack:
     simulator: str
     redis: TcpProxy
     vhost: str
+    output: Output
     pids: dict[str, int] = field(default_factory=dict)
-    output: list[str] = field(default_factory=list)
-    _selector: selectors.DefaultSelector = field(default_factory=selectors.DefaultSelector)
 
-    def read(self, timeout: float = 0.0) -> None:
+    def read(self, timeout: float = 0.0) -> list[str]:
         """Take in what the stack printed: children's pids as they change."""
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            left = max(0.0, deadline - time.monotonic())
-            if not self._selector.select(timeout=left):
-                return
-            line = self.process.stdout.readline()
-            if not line:
-                return
-            self.output.append(line)
+        lines = self.output.lines(timeout)
+        for line in lines:
             found = re.search(
                 r"(?:orders stack: |\[stack\] )(\S+) (?:restarted )?\(pid (\d+)\)", line
             )
             if found:
                 self.pids[found.group(1)] = int(found.group(2))
+        return lines
 
     def wait_for(self, pattern: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            start = len(self.output)
-            self.read(0.5)
-            if any(re.search(pattern, line) for line in self.output[start:]):
+            if any(re.search(pattern, line) for line in self.read(0.5)):
                 return
-        tail = "".join(self.output[-40:])
+        tail = "".join(self.output.seen[-40:])
         raise AssertionError(f"the stack never printed {pattern!r}:\n{tail}")
 
     def orders(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -141,9 +131,9 @@ def stack() -> Iterator[Stack]:
                 text=True,
                 start_new_session=True,
             )
-            running = Stack(process, env, database_url, listen, simulator, redis, vhost)
-            assert process.stdout is not None
-            running._selector.register(process.stdout, selectors.EVENT_READ)
+            running = Stack(
+                process, env, database_url, listen, simulator, redis, vhost, Output(process)
+            )
             try:
                 running.wait_for(r"orders stack: running")
                 yield running

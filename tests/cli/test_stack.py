@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.process_output import Output
 
 SECRET = "stack-secret-of-at-least-32-bytes-for-hs256"
 
@@ -20,30 +20,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-class Lines:
-    """The stack's output, read as it comes."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        self._stdout = process.stdout
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(process.stdout, selectors.EVENT_READ)
-        self.seen: list[str] = []
-
-    def until(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._selector.select(timeout=0.2):
-                line = self._stdout.readline()
-                if not line:
-                    break
-                self.seen.append(line)
-                found = re.search(pattern, line)
-                if found:
-                    return found
-        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.seen)}")
 
 
 def test_the_stack_restarts_a_killed_child_and_stops_cleanly(tmp_path: Path) -> None:
@@ -58,7 +34,7 @@ def test_the_stack_restarts_a_killed_child_and_stops_cleanly(tmp_path: Path) -> 
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines = Lines(process)
+    lines = Output(process)
     try:
         found = lines.until(r"orders stack: serve \(pid (\d+)\) on (\S+)")
         assert found.group(2) == listen
