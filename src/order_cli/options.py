@@ -115,3 +115,11 @@ def user_option(command: Callable[_P, _R]) -> Callable[_P, _R]:
         metavar="UUID",
         help="Act as this user.",
     )(command)
+
+
+#: ``--metrics-port`` of the long-running commands.
+METRICS_PORT = click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.",
+)

@@ -13,16 +13,12 @@ import click
 
 from order_adapters.settings import Settings
 from order_adapters.urls import redacted, scheme_of
+from order_cli.options import METRICS_PORT
 from order_cli.state import runs, state
 
 __all__ = ["relay", "stopping_on_signals"]
 
 _log = logging.getLogger("order_cli")
-METRICS_PORT = click.option(
-    "--metrics-port",
-    type=click.IntRange(1, 65535),
-    help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.",
-)
 
 
 def require_rabbitmq(settings: Settings, command: str) -> None:

@@ -12,6 +12,7 @@ import click
 
 from order_adapters.bootstrap import bootstrap
 from order_adapters.runtime import Runtime
+from order_cli.options import METRICS_PORT
 from order_cli.state import runs, state
 from order_core.errors import OrderError
 
@@ -35,8 +36,9 @@ GRACE_SECONDS = 25.0
     default=None,
     help="Serve without checking tokens (development only) [env ORDERS_GRPC_ALLOW_UNAUTHENTICATED]",
 )
+@METRICS_PORT
 @runs
-def serve(listen: str | None, allow_unauthenticated: bool | None) -> None:
+def serve(listen: str | None, allow_unauthenticated: bool | None, metrics_port: int | None) -> None:
     """Serve hub_investments.OrderService over gRPC until SIGTERM or Ctrl-C.
 
     Tokens are checked with the platform's secret (ORDERS_JWT_SECRET); without
@@ -74,6 +76,12 @@ def serve(listen: str | None, allow_unauthenticated: bool | None) -> None:
     with bootstrap(settings) as runtime:
         _recover(runtime)
         server = OrderServer(runtime, listen=settings.grpc.listen, jwt_secret=secret)
+        if metrics_port is not None:
+            # The process-wide registry: the platform clients' breakers and calls,
+            # stamina's retries, the process's own figures.
+            from prometheus_client import start_http_server  # noqa: PLC0415  # grpc extra
+
+            start_http_server(metrics_port, addr="127.0.0.1")
         previous = {
             signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
         }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from order_adapters.urls import redacted
-from order_cli.relay import METRICS_PORT, require_rabbitmq, stopping_on_signals
+from order_cli.options import METRICS_PORT
+from order_cli.relay import require_rabbitmq, stopping_on_signals
 from order_cli.state import runs, state
 
 __all__ = ["worker"]

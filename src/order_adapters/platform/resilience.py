@@ -5,22 +5,22 @@ at once while open. Every failure leaves as a core error, never a grpc one."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
 import pybreaker
 import stamina
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from order_adapters.deadlines import time_left
 from order_core.errors import DependencyUnavailable
 
-__all__ = ["BadAnswer", "Guard", "GuardSettings", "Refused", "TRANSIENT"]
+__all__ = ["TRANSIENT", "BadAnswer", "Guard", "GuardCollector", "GuardSettings", "Refused"]
 
 _log = logging.getLogger("order_adapters.platform")
 _T = TypeVar("_T")
@@ -72,12 +72,11 @@ def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
 
 def _instrument() -> None:
     """stamina's retries logged at INFO (its default hook warns, which a CLI
-    prints for every retry), and counted by Prometheus when it is installed."""
+    prints for every retry), and counted by Prometheus."""
     hooks: list[stamina.instrumentation.RetryHook | stamina.instrumentation.RetryHookFactory] = [
-        _log_retry
+        _log_retry,
+        stamina.instrumentation.PrometheusOnRetryHook,
     ]
-    if importlib.util.find_spec("prometheus_client") is not None:
-        hooks.append(stamina.instrumentation.PrometheusOnRetryHook)
     stamina.instrumentation.set_on_retry_hooks(hooks)
 
 
@@ -174,3 +173,43 @@ class Guard:
             raise DependencyUnavailable(self.name, "the caller's deadline has passed")
         with self.breaker.calling():  # not breaker.call(): it holds a lock for the whole call
             return send(timeout)
+
+
+class GuardCollector:
+    """The guards' state for Prometheus, read when scraped:
+    ``orders_platform_breaker_state{service, state}`` (1 for the breaker's
+    current state: closed, open or half-open) and
+    ``orders_platform_calls_total{service, method}`` (every attempt)."""
+
+    _STATES = ("closed", "open", "half-open")
+
+    def __init__(self) -> None:
+        self._guards: list[Guard] = []
+        self._lock = threading.Lock()
+
+    def add(self, guard: Guard) -> Guard:
+        with self._lock:
+            self._guards.append(guard)
+        return guard
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            guards = list(self._guards)
+        states = GaugeMetricFamily(
+            "orders_platform_breaker_state",
+            "The circuit breaker of each platform service: 1 for its current state.",
+            labels=["service", "state"],
+        )
+        calls = CounterMetricFamily(
+            "orders_platform_calls",
+            "Calls made to each platform service, every attempt counted.",
+            labels=["service", "method"],
+        )
+        for guard in guards:
+            current = guard.state
+            for state in self._STATES:
+                states.add_metric([guard.name, state], 1.0 if state == current else 0.0)
+            for method, count in sorted(guard.attempts.items()):
+                calls.add_metric([guard.name, method], float(count))
+        yield states
+        yield calls

@@ -8,10 +8,11 @@ from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import grpc
+from prometheus_client import REGISTRY
 
 from order_adapters.platform.assets import TradingHoursTable
 from order_adapters.platform.controls import RemoteLedgerControls, RemoteMarketControls
-from order_adapters.platform.resilience import Guard, GuardSettings
+from order_adapters.platform.resilience import Guard, GuardCollector, GuardSettings
 from order_adapters.runtime import SystemOfRecord
 from order_adapters.settings import (
     BalanceSettings,
@@ -108,6 +109,10 @@ def open_platform(
         return channels[target]
 
     md, bal, pos = settings.market_data, settings.balance, settings.positions
+    # The breakers' states and the calls made, on the process's /metrics.
+    guards = GuardCollector()
+    REGISTRY.register(guards)
+    resources.callback(REGISTRY.unregister, guards)
     sim_market: MarketControls | None = None
     sim_ledger: LedgerControls | None = None
 
@@ -122,7 +127,7 @@ def open_platform(
     if _remote(md.url):
         market_port = GrpcMarketData(
             channel(md.url, "market_data_url"),
-            _guard(MARKET_SERVICE, md),
+            guards.add(_guard(MARKET_SERVICE, md)),
             clock=clock,
             hours=TradingHoursTable(md.trading_hours, md.timezone),
             cache_ttl=md.cache_ttl,
@@ -135,12 +140,16 @@ def open_platform(
         described.append("market data simulated")
     balances = positions = None
     if _remote(bal.url):
-        balances = GrpcBalances(channel(bal.url, "balance_url"), _guard(BALANCE_SERVICE, bal))
+        balances = GrpcBalances(
+            channel(bal.url, "balance_url"), guards.add(_guard(BALANCE_SERVICE, bal))
+        )
         described.append(f"balances {bal.url}")
     else:
         described.append("balances simulated")
     if _remote(pos.url):
-        positions = GrpcPositions(channel(pos.url, "positions_url"), _guard(POSITION_SERVICE, pos))
+        positions = GrpcPositions(
+            channel(pos.url, "positions_url"), guards.add(_guard(POSITION_SERVICE, pos))
+        )
         described.append(f"positions {pos.url}")
     else:
         described.append("positions simulated")

@@ -4,7 +4,17 @@ are queues, tiers and outcomes, never an order or user id."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from collections.abc import Iterable
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Metric,
+    start_http_server,
+)
 
 __all__ = ["Metrics", "serve_metrics"]
 
@@ -77,6 +87,15 @@ class Metrics:
         )
 
 
+class _ProcessWide:
+    """The process-wide registry's metrics (the platform clients' breakers,
+    stamina's retries) served beside this process's own."""
+
+    def collect(self) -> Iterable[Metric]:
+        return REGISTRY.collect()
+
+
 def serve_metrics(metrics: Metrics, port: int, address: str = "127.0.0.1") -> None:
     """Serve ``/metrics`` on ``address:port`` from a daemon thread."""
+    metrics.registry.register(_ProcessWide())
     start_http_server(port, addr=address, registry=metrics.registry)

@@ -5,16 +5,29 @@ clear error, never a traceback."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import grpc
+import jwt
 import pytest
 
 from order_adapters.simulated import DEMO_USER
 from tests.platform.suite.conftest import DEADLINE, balance_client, clean_env, start_simulator
+from tests.process_output import Output
+
+SECRET = "platform-secret-of-at-least-32-bytes-for-hs256"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def orders(data_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -127,3 +140,65 @@ def test_bad_platform_settings_are_named_at_start(
     assert result.returncode == 2
     assert variable in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _metric(port: int, line_start: str) -> float | None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith(line_start):
+                return float(line.rpartition(" ")[2])
+    return None
+
+
+def test_a_peer_down_at_submit_opens_the_breaker_which_metrics_show(tmp_path: Path) -> None:
+    """Through `orders serve`: every submit is UNAVAILABLE to the caller with
+    nothing stored and no hold left; after 5 failures the breaker is open
+    (answered at once) and /metrics says so."""
+    from order_adapters.grpc.generated import order_service_pb2 as pb  # noqa: PLC0415
+    from order_adapters.grpc.generated import order_service_pb2_grpc as pb_grpc  # noqa: PLC0415
+
+    simulator = start_simulator(tmp_path / "platform", "--fail", "unavailable")
+    metrics_port = free_port()
+    env = clean_env(
+        tmp_path / "service",
+        ORDERS_MARKET_DATA_URL=simulator.url,
+        ORDERS_MARKET_DATA_RETRY_BACKOFF="0.01",
+        ORDERS_JWT_SECRET=SECRET,
+    )
+    command = [sys.executable, "-m", "order_cli.main", "serve", "--listen", "127.0.0.1:0"]
+    server = subprocess.Popen(
+        [*command, "--metrics-port", str(metrics_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        address = Output(server).until(r"serving .* on (\S+)").group(1)
+        user = str(DEMO_USER)
+        token = jwt.encode(
+            {"userId": user, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256"
+        )
+        metadata = (("authorization", f"Bearer {token}"),)
+        request = pb.SubmitOrderRequest(
+            user_id=user, symbol="KO", order_type="MARKET", order_side="BUY", quantity=1
+        )
+        with grpc.insecure_channel(address) as channel:
+            stub = pb_grpc.OrderServiceStub(channel)
+            for _ in range(6):
+                with pytest.raises(grpc.RpcError) as failed:
+                    stub.SubmitOrder(request, timeout=DEADLINE, metadata=metadata)
+                assert failed.value.code() is grpc.StatusCode.UNAVAILABLE
+            history = stub.GetOrderHistory(
+                pb.GetOrderHistoryRequest(user_id=user), timeout=DEADLINE, metadata=metadata
+            )
+        assert history.total_count == 0  # nothing stored...
+        account = orders(tmp_path / "service", "account", "--json")
+        assert Decimal(str(json.loads(account.stdout)["reserved"])) == 0  # ...no hold left
+        state = 'orders_platform_breaker_state{service="market data service"'
+        assert _metric(metrics_port, f'{state},state="open"}}') == 1.0
+        assert _metric(metrics_port, f'{state},state="closed"}}') == 0.0
+    finally:
+        server.terminate()
+        server.wait(timeout=40)
+        assert simulator.stop() == 0
