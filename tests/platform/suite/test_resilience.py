@@ -168,3 +168,42 @@ def test_a_retried_money_call_moves_money_once(healthy: Simulator, channel: grpc
     assert balances.reverse("CREDIT", DEMO_USER, order)
     assert not balances.reverse("CREDIT", DEMO_USER, order)
     assert balances.get_balance(DEMO_USER).cash == before.cash
+
+
+def test_market_data_down_while_processing_is_retried_and_executes_when_back(
+    healthy: Simulator,
+) -> None:
+    """A service wired to the simulator's market data over gRPC: an order
+    accepted while it is up, processed while it is down, waits on the retry
+    schedule and executes once it answers again."""
+    from order_adapters.bootstrap import bootstrap  # noqa: PLC0415
+    from order_adapters.runners import InProcessProcessing  # noqa: PLC0415
+    from order_adapters.settings import Settings  # noqa: PLC0415
+    from order_core import OrderStatus, SubmitOrder  # noqa: PLC0415
+
+    settings = Settings.of(
+        database_url="memory://",
+        market_data_url=healthy.url,
+        market_data_retry_backoff=0.01,
+        market_data_breaker_reset=0.2,
+        broker_retry_delays="0.2,0.2,0.2,0.2",
+    )
+    with bootstrap(settings) as runtime:
+        processing = InProcessProcessing.of(runtime)
+        receipt = runtime.service.submit(
+            SubmitOrder(
+                user_id=DEMO_USER, symbol="KO", order_type="MARKET", order_side="BUY", quantity="1"
+            )
+        )
+        healthy.faults(service=MARKET, fail=grpc.StatusCode.UNAVAILABLE)
+        processing.pump()
+        status = runtime.service.get_status(receipt.order_id, DEMO_USER).status
+        assert status is OrderStatus.PENDING  # waiting for its retry, not failed
+
+        healthy.faults()
+        deadline = time.monotonic() + 10
+        while status is not OrderStatus.EXECUTED and time.monotonic() < deadline:
+            time.sleep(0.1)
+            processing.pump()
+            status = runtime.service.get_status(receipt.order_id, DEMO_USER).status
+        assert status is OrderStatus.EXECUTED
