@@ -39,7 +39,6 @@ from order_adapters.rabbitmq import ConfirmingPublisher, Relay, declare
 from order_adapters.rabbitmq.bodies import Envelope, envelopes
 from order_adapters.rabbitmq.publisher import ConfirmChannel
 from order_adapters.settings import Settings
-from order_adapters.simulated.demo import DEMO_USER
 from order_adapters.sql import upgrade
 from order_adapters.sql.outbox import SqlOutbox
 from order_adapters.topology import PROCESSING_QUEUE, Topology
@@ -110,15 +109,20 @@ def raw_windowed(url: str, envelope_list: list[Envelope], window: int) -> float:
 
 
 def _submit(runtime: object, count: int, prefix: str) -> None:
+    """``count`` market BUYs spread over 20 accounts of their own: one user's
+    orders queue on that user's lock, which would hide what workers add."""
     service = runtime.service  # type: ignore[attr-defined]
+    users = [uuid.uuid5(uuid.NAMESPACE_URL, f"bench-rabbitmq-{n}") for n in range(20)]
+    for user in users:
+        runtime.ledger.open_account(user, cash="100000000", if_missing=True)  # type: ignore[attr-defined]
     symbols = ("AAPL", "MSFT", "NVDA", "TSLA")
     for n in range(count):
         service.submit(
             SubmitOrder(
-                user_id=DEMO_USER,
+                user_id=users[n % len(users)],
                 symbol=symbols[n % 4],
                 order_type="MARKET",
-                order_side="BUY",  # the demo cash covers them all; SELLs would run out
+                order_side="BUY",
                 quantity="0.1",
                 idempotency_key=f"{prefix}-{n}",
             )
