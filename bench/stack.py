@@ -58,8 +58,9 @@ def _bench_module(name: str) -> ModuleType:
     sys.path.insert(0, str(_HERE))  # bench/sql.py imports _service
     try:
         spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(_HERE))
+    finally:  # (bench/grpc.py takes it out itself)
+        if str(_HERE) in sys.path:
+            sys.path.remove(str(_HERE))
     return module
 
 

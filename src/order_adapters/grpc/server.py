@@ -81,6 +81,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         self._service = runtime.service
         self._processing = processing
         self._authenticated = authenticated
+        #: Users whose simulated account this process has made sure of: once
+        #: each, not a transaction per order.
+        self._accounts_opened: set[UUID] = set()
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -193,9 +196,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             )
             command.parse()  # malformed input is refused before an account is opened
             # The simulated platform opens the demo account on a user's first order.
-            self._runtime.ledger.open_account(
-                user, cash=DEMO_CASH, positions=DEMO_POSITIONS, if_missing=True
-            )
+            if user not in self._accounts_opened:
+                self._runtime.ledger.open_account(
+                    user, cash=DEMO_CASH, positions=DEMO_POSITIONS, if_missing=True
+                )
+                self._accounts_opened.add(user)  # a set: safe across the pool's threads
             receipt = self._service.submit(command)
             self.process()
             message = (
