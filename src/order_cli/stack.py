@@ -20,7 +20,7 @@ import click
 from order_adapters.urls import scheme_of
 from order_cli.options import whole
 from order_cli.state import runs, state
-from order_cli.supervisor import Child, Supervisor
+from order_cli.supervisor import Child, ChildFailed, Supervisor
 
 __all__ = ["stack"]
 
@@ -103,7 +103,10 @@ def stack(
     }
     watcher = threading.Thread(target=supervisor.watch, daemon=True)
     try:
-        supervisor.start()
+        try:
+            supervisor.start()
+        except ChildFailed as failed:
+            raise click.ClickException(str(failed)) from None
         for child in children:
             where = f" on {child.address}" if child.address else ""
             assert child.process is not None

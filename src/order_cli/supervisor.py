@@ -18,10 +18,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Child", "Supervisor"]
+__all__ = ["Child", "ChildFailed", "Supervisor"]
 
 #: A line a server prints once it listens: "... serving ... on HOST:PORT".
 _LISTENING = re.compile(r"\b(?:serving|listening)\b.*?\bon\s+(\S+:\d+)\s*$", re.IGNORECASE)
+
+
+class ChildFailed(RuntimeError):
+    """A child could not be started (it exited, or never said it listens)."""
 
 
 @dataclass(slots=True)
@@ -38,6 +42,7 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     ready: threading.Event = field(default_factory=threading.Event)
+    last_line: str = ""
 
 
 class Supervisor:
@@ -54,8 +59,19 @@ class Supervisor:
         its address (RuntimeError if it does not within ``ready_within``)."""
         for child in self.children:
             self._spawn(child)
-            if child.announces_address and not child.ready.wait(ready_within):
-                raise RuntimeError(f"{child.name} did not start listening in {ready_within:.0f} s")
+            deadline = time.monotonic() + ready_within
+            while not child.ready.wait(0.2):
+                assert child.process is not None
+                if child.process.poll() is not None:
+                    time.sleep(0.2)  # its last words, still on their way through the pipe
+                    raise ChildFailed(
+                        f"{child.name} exited with {child.process.returncode} before it was "
+                        f"ready: {child.last_line or 'no output'}"
+                    )
+                if time.monotonic() > deadline:
+                    raise ChildFailed(
+                        f"{child.name} did not start listening in {ready_within:.0f} s"
+                    )
 
     def watch(self, poll: float = 0.5) -> None:
         """Restart children that die, until :meth:`stop` is called."""
@@ -125,6 +141,8 @@ class Supervisor:
         assert process.stdout is not None
         for line in process.stdout:
             text = line.rstrip("\n")
+            if text.strip():
+                child.last_line = text
             found = _LISTENING.search(text)
             if found and child.announces_address:
                 child.address = found.group(1)

@@ -51,3 +51,25 @@ def test_the_stack_restarts_a_killed_child_and_stops_cleanly(tmp_path: Path) -> 
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_a_port_in_use_is_a_clear_error_not_a_restart_loop(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERS_")}
+    env.update({"ORDERS_DATA_DIR": str(tmp_path), "ORDERS_JWT_SECRET": SECRET})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        command = [sys.executable, "-m", "order_cli.main", "stack", "--no-simulator"]
+        done = subprocess.run(
+            [*command, "--listen", listen],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    refusal = f"Error: ORDERS_GRPC_LISTEN: cannot listen on {listen}"
+    assert f"serve exited with 2 before it was ready: {refusal}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

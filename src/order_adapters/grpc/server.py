@@ -36,6 +36,7 @@ from order_adapters.grpc.identity import (
 from order_adapters.memory.broker import InProcessBroker
 from order_adapters.runners import InProcessProcessing
 from order_adapters.runtime import Runtime
+from order_adapters.settings import SettingsError
 from order_adapters.simulated.demo import DEMO_CASH, DEMO_POSITIONS
 from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.commands import SubmitOrder
@@ -365,9 +366,16 @@ class OrderServer:
             ),
             self._server,
         )
-        self.port = self._server.add_insecure_port(listen)
+        try:
+            self.port = self._server.add_insecure_port(listen)
+        except RuntimeError:  # grpc's "Failed to bind" (it returned 0 before 1.60)
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot listen on {listen}")
+            raise SettingsError(
+                f"cannot listen on {listen}: the port is in use, or the address is not "
+                "this machine's",
+                setting="grpc_listen",
+            )
         self.address = f"{listen.rpartition(':')[0]}:{self.port}"
         self._stopped = threading.Event()
 

@@ -43,6 +43,7 @@ from order_adapters.grpc.generated import simulator_control_pb2 as control_pb
 from order_adapters.grpc.generated import simulator_control_pb2_grpc as control_grpc
 from order_adapters.platform.assets import category_number
 from order_adapters.runtime import Runtime
+from order_adapters.settings import SettingsError
 from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.decimals import add, format_decimal, parse_decimal
 from order_core.errors import InvalidInput, OrderError
@@ -502,9 +503,16 @@ class SimulatorServer:
             ),
             self._server,
         )
-        self.port = self._server.add_insecure_port(listen)
+        try:
+            self.port = self._server.add_insecure_port(listen)
+        except RuntimeError:  # grpc's "Failed to bind" (it returned 0 before 1.60)
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot listen on {listen}")
+            raise SettingsError(
+                f"cannot listen on {listen}: the port is in use, or the address is not "
+                "this machine's",
+                setting=None,
+            )
         self.address = f"{listen.rpartition(':')[0]}:{self.port}"
 
     def start(self) -> None:
