@@ -10,7 +10,7 @@ in-memory database), in one run:
 
 Each: calls/s and p50/p99 latency of one operation, one client thread.
 
-    python bench/platform.py [--calls 300]
+    python bench/platform_clients.py [--calls 300]
 """
 
 from __future__ import annotations
