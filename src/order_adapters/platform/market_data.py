@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,6 +38,9 @@ __all__ = ["SERVICE", "GrpcMarketData"]
 
 _log = logging.getLogger("order_adapters.platform")
 SERVICE = "market data service"
+#: How long an open-flag answer may also serve as the price asked for next
+#: (seconds): the two belong to one decision, never to a later one.
+_ONE_DECISION = 0.25
 
 
 class _Listing(NamedTuple):
@@ -67,6 +71,8 @@ class GrpcMarketData:
         self._hours = hours
         self._cache: TTLCache[str, _Listing] = TTLCache(maxsize=4096, ttl=cache_ttl)
         self._lock = threading.Lock()
+        #: Per thread: the last open-flag answer, for the quote asked next.
+        self._fresh = threading.local()
         #: None until asked; False once the peer answered UNIMPLEMENTED.
         self._details_served: bool | None = None
         self.cache_hits = 0
@@ -79,10 +85,21 @@ class GrpcMarketData:
         return None if listing is None else listing.asset
 
     def get_quote(self, symbol: Symbol) -> Quote | None:
-        data = self._market_data(symbol)
+        data = self._just_read(symbol) or self._market_data(symbol)
         if data is None:
             return None
         return self._quote(symbol, data)
+
+    def _just_read(self, symbol: Symbol) -> pb.MarketData | None:
+        """The answer this thread's open-flag check just had for ``symbol``,
+        once: a decision (is it open, at what price) is made on one answer,
+        not two calls (the core asks for both, one after the other)."""
+        last = getattr(self._fresh, "answer", None)
+        self._fresh.answer = None
+        if last is None:
+            return None
+        asked, data, at = last
+        return data if asked == symbol and time.monotonic() - at < _ONE_DECISION else None
 
     def get_quotes(self, symbols: Iterable[Symbol]) -> Mapping[Symbol, Quote]:
         wanted = {Symbol(s) for s in symbols}
@@ -118,6 +135,7 @@ class GrpcMarketData:
         if listing.live_open_flag:
             data = self._market_data(symbol)
             if data is not None and data.HasField("market_open"):
+                self._fresh.answer = (symbol, data, time.monotonic())
                 return TradingHours(symbol=symbol, is_open=data.market_open)
         if not listing.category.has_hours:
             return TradingHours(symbol=symbol, is_open=True)

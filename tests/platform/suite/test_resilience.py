@@ -132,7 +132,9 @@ def test_asset_properties_are_cached_and_prices_never(
 
     for _ in range(3):
         market.get_quote(AAPL)
-    assert market.guard.attempts["GetMarketData"] == asked + 3
+    # Every price is asked for, but the first: it is the answer the open check
+    # just had (one decision, one read).
+    assert market.guard.attempts["GetMarketData"] == asked + 2
 
     time.sleep(0.35)
     market.get_asset(AAPL)
@@ -207,3 +209,20 @@ def test_market_data_down_while_processing_is_retried_and_executes_when_back(
             processing.pump()
             status = runtime.service.get_status(receipt.order_id, DEMO_USER).status
         assert status is OrderStatus.EXECUTED
+
+
+def test_a_decision_reads_the_market_once_and_a_later_price_afresh(
+    healthy: Simulator, channel: grpc.Channel
+) -> None:
+    market = market_client(channel)
+    market.get_asset(AAPL)  # cached from here on
+    served = healthy.calls("GetMarketData")
+    assert market.is_market_open(AAPL)
+    assert market.get_quote(AAPL) is not None  # the open flag's answer, used once
+    assert healthy.calls("GetMarketData") == served + 1
+    assert market.get_quote(AAPL) is not None  # a new decision: asked again
+    assert healthy.calls("GetMarketData") == served + 2
+    assert market.is_market_open(AAPL)
+    time.sleep(0.3)  # too old to be the same decision
+    assert market.get_quote(AAPL) is not None
+    assert healthy.calls("GetMarketData") == served + 4
