@@ -101,6 +101,11 @@ class Accounts(Protocol):
         """Whether the user is authorised to trade the symbol."""
         ...
 
+    def trading_status(self, user_id: UUID, symbol: Symbol) -> tuple[AccountStatus | None, bool]:
+        """Both answers at once, ``(get_account(user_id), can_trade(user_id,
+        symbol))``, from one read: what a submission checks."""
+        ...
+
 
 class Balances(Protocol):
     """Cash, read (what a user sees; money moves through :class:`Ledger`)."""

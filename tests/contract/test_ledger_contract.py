@@ -63,8 +63,12 @@ def test_accounts(funded: LedgerStore) -> None:
     assert accounts.get_account(USER_B) is None
     assert not accounts.can_trade(USER_B, AAPL)
     assert funded.controls.has_account(USER_A) and not funded.controls.has_account(USER_B)
+    assert accounts.trading_status(USER_A, AAPL) == (status, True)
+    assert accounts.trading_status(USER_B, AAPL) == (None, False)
     funded.controls.set_active(USER_A, False)
     assert not accounts.can_trade(USER_A, AAPL)
+    inactive, may_trade = accounts.trading_status(USER_A, AAPL)
+    assert inactive is not None and not inactive.active and not may_trade
 
 
 def test_hold_settle_and_release_move_exactly_their_amounts(funded: LedgerStore) -> None:

@@ -15,8 +15,8 @@ from tests.sql_databases import fresh_sqlite
 
 #: (statements, round trips) at most, per backend and operation.
 BUDGET = {
-    "postgresql": {"submit": (14, 6), "process": (10, 3)},
-    "sqlite": {"submit": (13, 13), "process": (9, 9)},
+    "postgresql": {"submit": (13, 5), "process": (10, 3)},
+    "sqlite": {"submit": (12, 12), "process": (9, 9)},
 }
 
 

@@ -231,6 +231,10 @@ class PlatformAccounts:
     def can_trade(self, user_id: UUID, symbol: Symbol) -> bool:  # noqa: ARG002  # the port's
         return self._balances.lookup(user_id) is not None
 
+    def trading_status(self, user_id: UUID, symbol: Symbol) -> tuple[AccountStatus | None, bool]:  # noqa: ARG002
+        known = self._balances.lookup(user_id) is not None  # one GetBalance
+        return (AccountStatus(user_id, True) if known else None), known
+
 
 class _UnitLedger:
     """The ledger of one :class:`PlatformUnitOfWork`: remote cash and/or

@@ -233,6 +233,9 @@ class InMemoryAccounts:
         # A Symbol is a str: it finds plain-text keys without conversion.
         return account.tradeable is None or symbol in account.tradeable
 
+    def trading_status(self, user_id: UUID, symbol: Symbol) -> tuple[AccountStatus | None, bool]:
+        return self.get_account(user_id), self.can_trade(user_id, symbol)
+
 
 class InMemoryBalances:
     """:class:`~order_core.ports.Balances` over an :class:`InMemoryLedger`."""

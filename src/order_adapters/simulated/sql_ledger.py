@@ -433,6 +433,10 @@ class _Accounts:
         account = self.get_account(user_id)
         return account is not None and account.active
 
+    def trading_status(self, user_id: UUID, symbol: Symbol) -> tuple[AccountStatus | None, bool]:  # noqa: ARG002
+        account = self.get_account(user_id)  # an active account trades every symbol
+        return account, account is not None and account.active
+
 
 class _Balances:
     def __init__(self, ledger: SqlLedger) -> None:

@@ -186,9 +186,7 @@ def _validate(deps: Dependencies, request: OrderRequest) -> Quote:
     market = deps.market_data
     user_id, symbol = request.user_id, request.symbol
 
-    check_account(
-        deps.accounts.get_account(user_id), deps.accounts.can_trade(user_id, symbol), request
-    )
+    check_account(*deps.accounts.trading_status(user_id, symbol), request)
     asset = check_asset(market.get_asset(symbol), request)
     check_market_open(market.is_market_open(symbol), request, policy)
     quote = market.get_quote(symbol)

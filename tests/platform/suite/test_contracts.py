@@ -109,6 +109,8 @@ def test_the_demo_account_is_active_and_may_trade(platform: Platform) -> None:
     assert platform.accounts.can_trade(DEMO_USER, AAPL)
     assert platform.accounts.get_account(STRANGER) is None
     assert not platform.accounts.can_trade(STRANGER, AAPL)
+    assert platform.accounts.trading_status(DEMO_USER, AAPL) == (account, True)
+    assert platform.accounts.trading_status(STRANGER, AAPL) == (None, False)
 
 
 def test_balances_read_cash_and_what_is_held(platform: Platform) -> None:
