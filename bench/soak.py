@@ -1,6 +1,7 @@
 """A soak: ``orders stack`` under a modest open-loop load for a long while, with
-each process's resident memory and open file descriptors printed at the
-start and at the end (they should stay flat), and the load's own ledger.
+each process's resident memory and open file descriptors sampled every minute
+(after the first minute's warm-up, pools filled, they should stay flat), and
+the load's own ledger.
 
 Runs on whatever the ``ORDERS_*`` settings name (the embedded default when
 none); ``ORDERS_JWT_SECRET`` is set for the run if missing.
@@ -84,43 +85,40 @@ def main() -> None:
             pids[found.group(1)] = int(found.group(2))
         if "running" in line:
             break
+    samples: list[tuple[float, dict[str, tuple[float, int]]]] = []
     try:
         time.sleep(2)
-        before = sample(pids)
-        load = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "order_cli.main",
-                "load",
-                "--target",
-                f"grpc://{listen}",
-                "--rate",
-                str(args.rate),
-                "--duration",
-                str(args.duration),
-                "--json",
-            ],
+        began = time.monotonic()
+        command = [*ORDERS, "load", "--target", f"grpc://{listen}", "--rate", str(args.rate)]
+        command += ["--duration", str(args.duration), "--json"]
+        load_process = subprocess.Popen(
+            command,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
-        after = sample(pids)
+        samples.append((0.0, sample(pids)))
+        while load_process.poll() is None:
+            time.sleep(1)
+            elapsed = time.monotonic() - began
+            if elapsed - samples[-1][0] >= 60:
+                samples.append((elapsed, sample(pids)))
+        out, err = load_process.communicate()
+        samples.append((time.monotonic() - began, sample(pids)))
     finally:
         stack.terminate()
         stack.wait(timeout=60)
     print(f"soak: {args.rate:g} orders/s for {args.duration:g} s through {listen}")
-    print(
-        f"  {'process':12s} {'RSS start':>10s} {'RSS end':>10s} {'fds start':>10s} {'fds end':>8s}"
-    )
+    print("  RSS in MiB / open file descriptors, per process, each minute:")
+    print("  " + " " * 12 + "".join(f"{at / 60:>11.0f}m" for at, _ in samples))
     for name in pids:
-        (rss0, fds0), (rss1, fds1) = before[name], after[name]
-        print(f"  {name:12s} {rss0:8.1f} MiB {rss1:7.1f} MiB {fds0:10d} {fds1:8d}")
-    if load.returncode not in (0, 1):
-        print(load.stderr)
-        raise SystemExit(load.returncode)
-    report: dict[str, Any] = json.loads(load.stdout)
+        cells = "".join(f"{found[name][0]:>7.1f}/{found[name][1]:<4d}" for _, found in samples)
+        print(f"  {name:12s}{cells}")
+    if load_process.returncode not in (0, 1):
+        print(err)
+        raise SystemExit(load_process.returncode)
+    report: dict[str, Any] = json.loads(out)
     ledger = report["ledger"]
     print(
         f"  load: {report['acknowledged']} acknowledged, latency p50 "
@@ -128,7 +126,6 @@ def main() -> None:
         f"lost {ledger['lost']}, duplicated {ledger['duplicated']}, "
         f"in flight {ledger['in_flight']}"
     )
-    print(json.dumps({"before": before, "after": after}, indent=None))
 
 
 if __name__ == "__main__":
