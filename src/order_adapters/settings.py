@@ -475,6 +475,16 @@ class Settings:
         return f"sqlite:///{self.data_path / 'orders.db'}"
 
     @property
+    def keeps_positions(self) -> bool:
+        """Whether this service applies executions to the holdings (the
+        position keeper's part): ``ORDERS_BROKER_KEEP_POSITIONS``, else yes
+        exactly when the positions are the simulated ones; the platform's
+        position service keeps its own."""
+        if self.broker.keep_positions is not None:
+            return self.broker.keep_positions
+        return self.positions.url == "simulated"
+
+    @property
     def migrates_automatically(self) -> bool:
         if self.database.auto_migrate is not None:
             return self.database.auto_migrate

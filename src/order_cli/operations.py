@@ -19,7 +19,10 @@ def recover(as_json: bool) -> None:
     this first; this runs it on its own and says what it found)."""
     cli_state = state()
     runtime = cli_state.runtime()  # a pass has run; run one more to report it
-    report = runtime.service.recover(stale_after=cli_state.settings().stale_after)
+    settings = cli_state.settings()
+    report = runtime.service.recover(
+        stale_after=settings.stale_after, keep_positions=settings.keeps_positions
+    )
     cli_state.process_stored()
     out = Printer(as_json)
     document = {

@@ -108,6 +108,9 @@ def serve(listen: str | None, allow_unauthenticated: bool | None, metrics_port: 
 
 def _recover(runtime: Runtime) -> None:
     try:
-        runtime.service.recover(stale_after=runtime.settings.stale_after)
+        settings = runtime.settings
+        runtime.service.recover(
+            stale_after=settings.stale_after, keep_positions=settings.keeps_positions
+        )
     except OrderError as error:
         _log.warning("recovery is deferred (%s): %s", error.code, error.message)

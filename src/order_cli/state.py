@@ -74,7 +74,10 @@ class CliState:
     def _recover(self) -> None:
         assert self._runtime is not None
         try:
-            report = self._runtime.service.recover(stale_after=self.settings().stale_after)
+            settings = self.settings()
+            report = self._runtime.service.recover(
+                stale_after=settings.stale_after, keep_positions=settings.keeps_positions
+            )
         except OrderError as error:
             _log.warning("recovery is deferred (%s): %s", error.code, error.message)
             return

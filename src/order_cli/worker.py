@@ -44,9 +44,7 @@ def worker(concurrency: int, metrics_port: int | None) -> None:
     require_rabbitmq(settings, "worker")
     runtime = cli_state.runtime()
     broker = settings.broker
-    keep_positions = broker.keep_positions
-    if keep_positions is None:
-        keep_positions = settings.market_data.url == "simulated"
+    keep_positions = settings.keeps_positions
     options = WorkerOptions(
         url=broker.url,
         topology=Topology.build(runtime.service.dependencies.policy.retry),

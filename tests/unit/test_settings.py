@@ -221,3 +221,13 @@ def test_only_postgresql_waits_for_an_explicit_migration(
     settings = Settings.of(database_url=url, database_auto_migrate=auto_migrate)
 
     assert settings.migrates_automatically is migrates
+
+
+def test_the_service_keeps_positions_exactly_when_they_are_simulated() -> None:
+    assert Settings.of().keeps_positions
+    # Market data elsewhere does not change who keeps the positions...
+    assert Settings.of(market_data_url="grpc://market:50054").keeps_positions
+    # ...the platform's position service does.
+    assert not Settings.of(positions_url="grpc://positions:50055").keeps_positions
+    assert Settings.of(positions_url="grpc://p:1", broker_keep_positions=True).keeps_positions
+    assert not Settings.of(broker_keep_positions=False).keeps_positions
