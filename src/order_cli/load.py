@@ -9,24 +9,20 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from order_adapters.runtime import Runtime
+from order_cli.load_orders import open_accounts, random_orders
 from order_cli.options import json_option, whole
 from order_cli.output import Printer
 from order_cli.state import runs, state
-from order_core import OrderError, OrderStatus, SubmitOrder, Symbol
-from order_core.decimals import multiply, round_to
+from order_core import OrderError, OrderStatus, SubmitOrder
 
-__all__ = ["load", "open_accounts", "random_orders"]
+__all__ = ["load"]
 
-LOAD_CASH = "10000000"
-LOAD_HOLDING = "100000"
-_CENT = Decimal("0.01")
 #: Every order is made up front and its latency kept: a bound on what that holds.
 MAX_COUNT = 1_000_000
 
@@ -183,55 +179,6 @@ def _accounts(runtime: Runtime, users: int, seed: int | None) -> list[uuid.UUID]
     accounts = [uuid.uuid5(namespace, f"orders-load-{seed}-{n}") for n in range(users)]
     open_accounts(runtime, accounts)
     return accounts
-
-
-def open_accounts(runtime: Runtime, accounts: list[uuid.UUID]) -> None:
-    """Open each account with ample cash and holdings of every listed asset,
-    unless it exists."""
-    holdings: dict[Symbol | str, Decimal | str | int] = {
-        asset.symbol: LOAD_HOLDING for asset, _, _ in runtime.market.assets()
-    }
-    for account in accounts:
-        runtime.ledger.open_account(account, cash=LOAD_CASH, positions=holdings, if_missing=True)
-
-
-def random_orders(
-    runtime: Runtime,
-    chooser: random.Random,
-    accounts: list[uuid.UUID],
-    count: int,
-    *,
-    market_only: bool = False,
-) -> list[SubmitOrder]:
-    """Random orders near the current prices: half market, the rest limit and
-    stop (all market with ``market_only``)."""
-    quotes = {asset.symbol: quote.price for asset, quote, _ in runtime.market.assets()}
-    symbols = sorted(quotes)
-    run = uuid.uuid4().hex[:8]  # keys of their own: a repeated seed is a new run, not a replay
-    made = []
-    for n in range(count):
-        symbol = chooser.choice(symbols)
-        market = quotes[symbol]
-        side = chooser.choice(["BUY", "SELL"])
-        kind = (
-            "MARKET"
-            if market_only
-            else chooser.choices(["MARKET", "LIMIT", "STOP_LOSS", "STOP_LIMIT"], [5, 3, 1, 1])[0]
-        )
-        near = round_to(multiply(market, Decimal(1 + chooser.uniform(-0.03, 0.03))), _CENT)
-        made.append(
-            SubmitOrder(
-                user_id=chooser.choice(accounts),
-                symbol=Symbol(symbol),
-                order_type=kind,
-                order_side=side,
-                quantity=str(chooser.randint(1, 10)),
-                price=near if kind in ("LIMIT", "STOP_LIMIT") else None,
-                stop_price=near if kind in ("STOP_LOSS", "STOP_LIMIT") else None,
-                idempotency_key=f"load-{run}-{n}",
-            )
-        )
-    return made
 
 
 def _owners(

@@ -349,7 +349,7 @@ def load_target(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
     from order_adapters.user_ids import service_user_id  # noqa: PLC0415
-    from order_cli.load import open_accounts, random_orders  # noqa: PLC0415
+    from order_cli.load_orders import open_accounts, random_orders  # noqa: PLC0415
     from order_cli.output import Printer  # noqa: PLC0415
     from order_cli.state import state  # noqa: PLC0415
 
