@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health_pb2
 
 from order_adapters.deadlines import caller_deadline
 from order_adapters.grpc.errors import abort_unexpected, abort_with
 from order_adapters.grpc.generated import order_service_pb2 as pb
 from order_adapters.grpc.generated import order_service_pb2_grpc as pb_grpc
+from order_adapters.grpc.hosting import listen_on, serve_health_and_reflection
 from order_adapters.grpc.identity import (
     Authenticator,
     IdentityInterceptor,
@@ -36,7 +36,6 @@ from order_adapters.grpc.identity import (
 from order_adapters.memory.broker import InProcessBroker
 from order_adapters.runners import InProcessProcessing
 from order_adapters.runtime import Runtime
-from order_adapters.settings import SettingsError
 from order_adapters.simulated.demo import DEMO_CASH, DEMO_POSITIONS
 from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.commands import SubmitOrder
@@ -356,27 +355,10 @@ class OrderServer:
             pb_grpc.add_OrderServiceServicer_to_server
         )
         add(self.servicer, self._server)
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        reflection.enable_server_reflection(
-            (
-                pb.DESCRIPTOR.services_by_name["OrderService"].full_name,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            self._server,
+        self.health = serve_health_and_reflection(
+            self._server, (pb.DESCRIPTOR.services_by_name["OrderService"].full_name,)
         )
-        try:
-            self.port = self._server.add_insecure_port(listen)
-        except RuntimeError:  # grpc's "Failed to bind" (it returned 0 before 1.60)
-            self.port = 0
-        if self.port == 0:
-            raise SettingsError(
-                f"cannot listen on {listen}: the port is in use, or the address is not "
-                "this machine's",
-                setting="grpc_listen",
-            )
-        self.address = f"{listen.rpartition(':')[0]}:{self.port}"
+        self.port, self.address = listen_on(self._server, listen, setting="grpc_listen")
         self._stopped = threading.Event()
 
     def process_stored(self) -> None:

@@ -28,8 +28,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health_pb2
 
 from order_adapters.grpc.errors import abort_unexpected, abort_with
 from order_adapters.grpc.generated import balance_service_pb2 as balance_pb
@@ -41,9 +40,9 @@ from order_adapters.grpc.generated import position_service_pb2 as position_pb
 from order_adapters.grpc.generated import position_service_pb2_grpc as position_grpc
 from order_adapters.grpc.generated import simulator_control_pb2 as control_pb
 from order_adapters.grpc.generated import simulator_control_pb2_grpc as control_grpc
+from order_adapters.grpc.hosting import listen_on, serve_health_and_reflection
 from order_adapters.platform.assets import category_number
 from order_adapters.runtime import Runtime
-from order_adapters.settings import SettingsError
 from order_adapters.user_ids import platform_user_id, service_user_id
 from order_core.decimals import add, format_decimal, parse_decimal
 from order_core.errors import InvalidInput, OrderError
@@ -492,28 +491,11 @@ class SimulatorServer:
             _Positions(runtime, self.faults), self._server
         )
         control_grpc.add_SimulatorControlServicer_to_server(_Control(self.faults), self._server)
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        reflection.enable_server_reflection(
-            (
-                *SERVICES,
-                control_pb.DESCRIPTOR.services_by_name["SimulatorControl"].full_name,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
+        self.health = serve_health_and_reflection(
             self._server,
+            (*SERVICES, control_pb.DESCRIPTOR.services_by_name["SimulatorControl"].full_name),
         )
-        try:
-            self.port = self._server.add_insecure_port(listen)
-        except RuntimeError:  # grpc's "Failed to bind" (it returned 0 before 1.60)
-            self.port = 0
-        if self.port == 0:
-            raise SettingsError(
-                f"cannot listen on {listen}: the port is in use, or the address is not "
-                "this machine's",
-                setting=None,
-            )
-        self.address = f"{listen.rpartition(':')[0]}:{self.port}"
+        self.port, self.address = listen_on(self._server, listen, setting=None)
 
     def start(self) -> None:
         self._server.start()
