@@ -229,6 +229,12 @@ class OrderRepository(Protocol):
         position update is not applied yet)."""
         ...
 
+    def expect_activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> None:
+        """Say that :meth:`activity` of these arguments comes next in this
+        transaction: an adapter may read it along with the lock (one round trip
+        fewer); one that reads it when asked does nothing here."""
+        ...
+
     def lock_user(self, user_id: UUID) -> None:
         """Serialise this transaction with every other one that moves the
         user's orders or money, until it ends (a row lock; a lock per user in

@@ -5,17 +5,20 @@ what ``bench/sql.py`` measures (docs/sql.md); lower them when a change saves one
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from order_adapters.sql import SqlDatabase
+from order_core import OrderRejected
+from order_core.policy import IdempotencyPolicy, OrderPolicy, RiskPolicy
 from tests.conftest import build_world
 from tests.sql_databases import fresh_sqlite
 
 #: (statements, round trips) at most, per backend and operation.
 BUDGET = {
-    "postgresql": {"submit": (13, 5), "process": (10, 3)},
+    "postgresql": {"submit": (13, 4), "process": (10, 3)},
     "sqlite": {"submit": (12, 12), "process": (9, 9)},
 }
 
@@ -37,6 +40,27 @@ def test_submit_and_process_stay_within_budget(sql_database: SqlDatabase, side: 
     assert submitted.round_trips <= budget["submit"][1], submitted
     assert processed.statements <= budget["process"][0], processed
     assert processed.round_trips <= budget["process"][1], processed
+
+
+def test_without_a_key_the_day_is_still_counted_within_the_budget(
+    sql_database: SqlDatabase,
+) -> None:
+    # No key and no derived key: nothing reads under the lock before the risk
+    # rules, so the activity read ahead must be sent by the rules' own read.
+    policy = OrderPolicy(
+        idempotency=IdempotencyPolicy(derived_key_window=timedelta(0)),
+        risk=RiskPolicy(max_daily_orders=3),
+    )
+    world = build_world(policy, database=sql_database)
+    budget = BUDGET[sql_database.dialect.name]["submit"]
+    world.submit()
+    world.submit()
+    with sql_database.counter.measure() as third:
+        world.submit()
+    with pytest.raises(OrderRejected, match="daily"):
+        world.submit()
+    assert third.statements <= budget[0] - 2, third  # no key: no record read or written
+    assert third.round_trips <= budget[1] - 1, third  # and no early read of it
 
 
 @pytest.mark.postgres

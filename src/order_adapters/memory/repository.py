@@ -201,6 +201,9 @@ class InMemoryRepository:
             self._rows_quantity(user, symbol, _SELL, moves_holding),
         )
 
+    def expect_activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> None:
+        pass  # read from memory when asked: nothing to gain by reading ahead
+
     def lock_user(self, user_id: UUID) -> None:
         self._staged.lock_user(user_id.int)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,11 +24,14 @@ class SqlOrderRepository:
     """A :class:`~order_core.ports.OrderRepository` within one unit of work.
     Writes are buffered until the unit commits; ``get`` sees them at once."""
 
-    __slots__ = ("_session", "_staged")
+    __slots__ = ("_expected", "_expecting", "_session", "_staged")
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._staged: dict[UUID, Order] = {}  # this unit's writes, for get()
+        # activity() read ahead along with the lock: its arguments and its row.
+        self._expected: dict[tuple[UUID, Symbol, datetime], Sequence[Any]] = {}
+        self._expecting: Callable[[list[Any]], None] | None = None  # not sent yet
 
     def add(self, order: Order) -> None:
         order.version = 1
@@ -55,8 +58,11 @@ class SqlOrderRepository:
         self._staged[order.id] = order.copy()
 
     def forget_staged(self) -> None:
-        """The unit committed or rolled back: its writes are no longer its own."""
+        """The unit committed or rolled back: its writes (and what it read
+        ahead) are no longer its own."""
         self._staged.clear()
+        self._expected.clear()
+        self._expecting = None
 
     # -- queries -----------------------------------------------------------------
 
@@ -139,13 +145,35 @@ class SqlOrderRepository:
         total = s.dialect.money_from(row[0])
         return total if total is not None else Decimal(0)
 
+    def expect_activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> None:
+        s = self._session
+        d = s.dialect
+        arguments = (user_id, symbol, since)
+
+        def receive(rows: list[Any]) -> None:
+            self._expected[arguments] = rows[0]
+            self._expecting = None
+
+        self._expecting = receive
+        s.read_along(
+            s.sql.activity,
+            {"user_id": d.uuid(user_id), "symbol": str(symbol), "since": d.time(since)},
+            receive,
+        )
+
     def activity(self, user_id: UUID, symbol: Symbol, *, since: datetime) -> OrderActivity:
         s = self._session
         d = s.dialect
-        row = s.fetch_one(
-            s.sql.activity,
-            {"user_id": d.uuid(user_id), "symbol": str(symbol), "since": d.time(since)},
-        )
+        # Read ahead in this transaction (under its lock), and used once.
+        row = self._expected.pop((user_id, symbol, since), None)
+        if self._expecting is not None:  # asked before anything sent it
+            s.drop_read_along(self._expecting)
+            self._expecting = None
+        if row is None or not s.in_transaction:
+            row = s.fetch_one(
+                s.sql.activity,
+                {"user_id": d.uuid(user_id), "symbol": str(symbol), "since": d.time(since)},
+            )
         money_from = d.money_from
         return OrderActivity(int(row[0]), money_from(row[1]) or _ZERO, money_from(row[2]) or _ZERO)
 

@@ -160,6 +160,11 @@ class Session:
         read)."""
         self._reads_along.append((Write(sql, values), receive))
 
+    def drop_read_along(self, receive: Callable[[list[Any]], None]) -> None:
+        """Not send the read along that hands its rows to ``receive`` (it is
+        about to be run on its own)."""
+        self._reads_along = [(read, to) for read, to in self._reads_along if to is not receive]
+
     def holds_lock(self, user_id: UUID) -> bool:
         """Whether the open transaction has locked ``user_id`` (what it reads
         about the user now stays true until it ends)."""

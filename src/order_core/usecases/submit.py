@@ -101,12 +101,14 @@ def _place(  # noqa: PLR0917  # the submission's parts, passed along once
     try:
         with deps.unit_of_work() as uow:
             uow.orders.lock_user(request.user_id)
+            since = _start_of_utc_day(now)
+            uow.orders.expect_activity(request.user_id, request.symbol, since=since)
             if claim is not None:
                 decided = decided_under_lock(uow, claim)
                 if decided is not None:
                     return answer(deps, uow, decided, claim)
             try:
-                price, value = _check_risk(deps, uow, request, quote.price, now=now)
+                price, value = _check_risk(deps, uow, request, quote.price, since=since)
             except OrderRejected as rejection:
                 if claim is not None and claim.from_client:
                     decided = claim.failed(rejection)
@@ -208,12 +210,12 @@ def _check_risk(
     request: OrderRequest,
     market_price: Decimal,
     *,
-    now: datetime,
+    since: datetime,
 ) -> tuple[Decimal, Decimal]:
     """The position and risk rules, read under the user's lock; the order's
-    estimated price and value."""
+    estimated price and value. ``since``: where the day's order count starts."""
     user_id, symbol, quantity = request.user_id, request.symbol, request.quantity.value
-    activity = uow.orders.activity(user_id, symbol, since=_start_of_utc_day(now))
+    activity = uow.orders.activity(user_id, symbol, since=since)
     held = uow.ledger.position(user_id, symbol)
     # What is not yet sold: open SELLs and executed ones not applied yet.
     check_sell_position(request, subtract(held, activity.selling))
