@@ -74,8 +74,12 @@ def serve(listen: str | None, allow_unauthenticated: bool | None, metrics_port: 
         stop.set()
 
     with bootstrap(settings) as runtime:
-        _recover(runtime)
         server = OrderServer(runtime, listen=settings.grpc.listen, jwt_secret=secret)
+        # Behind a broker the workers own recovery (decision 59): passes here
+        # would only repeat theirs, on the server's CPU.
+        owns_recovery = server.processes_orders
+        if owns_recovery:
+            _recover(runtime)
         if metrics_port is not None:
             # The process-wide registry: the platform clients' breakers and calls,
             # stamina's retries, the process's own figures.
@@ -94,7 +98,7 @@ def serve(listen: str | None, allow_unauthenticated: bool | None, metrics_port: 
             every = max(1.0, settings.stale_after.total_seconds() / 2)
             next_pass = time.monotonic() + every
             while not stop.wait(min(1.0, every)):
-                if time.monotonic() >= next_pass:
+                if owns_recovery and time.monotonic() >= next_pass:
                     _recover(runtime)
                     server.process_stored()
                     next_pass = time.monotonic() + every

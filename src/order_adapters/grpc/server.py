@@ -133,6 +133,10 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             success=True, message=message, code=code, timestamp=int(time.time())
         )
 
+    @property
+    def processes_orders(self) -> bool:
+        return self._processing is not None
+
     def process(self) -> None:
         if self._processing is None:
             return
@@ -360,6 +364,12 @@ class OrderServer:
         )
         self.port, self.address = listen_on(self._server, listen, setting="grpc_listen")
         self._stopped = threading.Event()
+
+    @property
+    def processes_orders(self) -> bool:
+        """Whether this server processes the orders it stores (no broker: no
+        worker does); then it owns recovery too."""
+        return self.servicer.processes_orders
 
     def process_stored(self) -> None:
         """Process what is stored and due (at start, after recovery)."""

@@ -344,18 +344,18 @@ class _UnitLedger:
 
         self._session.write(self._sql.hold, values, refused)
 
-    def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:
+    def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:  # noqa: ARG002  # the port's signature
         if not amount:
             return
         d = self._d
         known = self._kept(user_id)
         if known is not None:
             known.reserved -= amount
-        self._session.write(
-            self._sql.release,
-            {"u": d.uuid(user_id), "amount": d.money(amount)},
-            ConcurrencyConflict(order_id, 0),  # its hold is gone: another writer ended it
-        )
+        # Unchecked: a race to end the order is decided by the order's own
+        # versioned write in this transaction. A hold that is not there (an
+        # account that does not exist, books already off) must not keep the
+        # order live forever; the audit reports such books.
+        self._session.write(self._sql.release, {"u": d.uuid(user_id), "amount": d.money(amount)})
 
     def settle(self, user_id: UUID, order_id: UUID, *, paid: Decimal, held: Decimal) -> None:
         if not paid and not held:
@@ -367,9 +367,11 @@ class _UnitLedger:
             known.reserved -= held
 
         def refused() -> OrderError:
+            if not self._read(user_id).exists:  # nothing to settle against, ever
+                return InsufficientBalance(available=_ZERO, required=-paid)
             balance = self.cash(user_id)  # as committed, as above
             if balance.reserved < held:
-                return ConcurrencyConflict(order_id, 0)  # its hold is gone, as in release
+                return ConcurrencyConflict(order_id, 0)  # its hold is gone: a cancel ended the order
             available = balance.available + held
             return InsufficientBalance(available=max(available, _ZERO), required=-paid)
 
