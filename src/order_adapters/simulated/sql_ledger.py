@@ -371,7 +371,7 @@ class _UnitLedger:
                 return InsufficientBalance(available=_ZERO, required=-paid)
             balance = self.cash(user_id)  # as committed, as above
             if balance.reserved < held:
-                return ConcurrencyConflict(order_id, 0)  # its hold is gone: a cancel ended the order
+                return ConcurrencyConflict(order_id, 0)  # its hold is gone: a cancel ended it
             available = balance.available + held
             return InsufficientBalance(available=max(available, _ZERO), required=-paid)
 

@@ -12,6 +12,7 @@ whole transaction in one round trip.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import sqlite3
@@ -113,6 +114,11 @@ class Dialect(Protocol):
 
     def compile(self, statement: sa.ClauseElement) -> Sql: ...
 
+    def recover_after_failed_flush(self, driver: Any) -> bool:
+        """Make ``driver``'s connection usable after a failed flush; False: it
+        must be discarded (asked only where the flag above is set)."""
+        ...
+
     def money(self, value: Decimal | None) -> Any: ...
 
     def money_from(self, raw: Any) -> Decimal | None: ...
@@ -178,9 +184,11 @@ class PostgresDialect:
     # psycopg counts the statements queued behind a failed one in a pipeline as
     # executed; one reaching its prepare threshold there is recorded as prepared
     # though the server never parsed it, and its next use on that connection
-    # fails ("prepared statement _pg3_N does not exist").
+    # fails ("prepared statement _pg3_N does not exist"). See
+    # recover_after_failed_flush.
     discards_connection_after_failed_flush = True
     serialises_writers = False
+    _deallocations = itertools.count()
 
     def __init__(self) -> None:
         # psycopg comes with the postgres extra: imported only when it is used.
@@ -188,6 +196,20 @@ class PostgresDialect:
 
         self._jsonb = Jsonb
         self._sa_dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+    def recover_after_failed_flush(self, driver: Any) -> bool:
+        """Make a connection whose pipelined flush failed (a refused write: the
+        server is fine) usable again, instead of opening a new one (a new
+        server process, about 10 ms of CPU): roll back, then DEALLOCATE ALL,
+        whose result makes psycopg forget what it thinks is prepared. Its text
+        is new each time, so psycopg looks at its result (it does not for a
+        statement it has seen). False: discard the connection after all."""
+        try:
+            driver.execute("ROLLBACK")
+            driver.execute(f"DEALLOCATE ALL /* {next(self._deallocations)} */", prepare=False)
+        except Exception:  # any failure here: a fresh connection instead
+            return False
+        return True
 
     def compile(self, statement: sa.ClauseElement) -> Sql:
         return _compile(statement, self._sa_dialect)
@@ -321,6 +343,9 @@ class SqliteDialect:
 
     def __init__(self) -> None:
         self._sa_dialect = sqlite.pysqlite.dialect(paramstyle="named")
+
+    def recover_after_failed_flush(self, driver: Any) -> bool:  # noqa: ARG002  # the protocol's
+        return True  # never asked: a failed SQLite flush leaves the connection as it was
 
     def compile(self, statement: sa.ClauseElement) -> Sql:
         return _compile(statement, self._sa_dialect)

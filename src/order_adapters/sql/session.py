@@ -271,8 +271,12 @@ class Session:
             return self.dialect.flush(driver, writes, begin=begin, commit=commit, then=then)
         except BaseException:
             if self.dialect.discards_connection_after_failed_flush and self._connection:
-                connection, self._connection = self._connection, None
+                connection = self._connection
                 if getattr(connection.driver_connection, "broken", False):
+                    self._connection = None
                     self.engine.dispose(close=False)  # the server went away: all of them
-                connection.invalidate()  # the next use checks out a fresh one
+                    connection.invalidate()
+                elif not self.dialect.recover_after_failed_flush(driver):
+                    self._connection = None
+                    connection.invalidate()  # the next use checks out a fresh one
             raise
