@@ -220,8 +220,10 @@ def main() -> None:
         raw = len(raw_samples) / (sum(raw_samples) / 1e9)
         # The baseline's rows are PENDING MARKET orders of users without an
         # account: left there, every recovery pass would take them up.
-        with sa.create_engine(url).begin() as connection:
-            connection.exec_driver_sql("TRUNCATE orders")
+        emptying = sa.create_engine(url)
+        with emptying.begin() as connection:
+            connection.exec_driver_sql("TRUNCATE orders CASCADE")
+        emptying.dispose()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERS_")}
         env.update(
             ORDERS_DATABASE_URL=url,

@@ -180,3 +180,41 @@ def test_a_poison_message_is_dead_lettered_at_once_and_the_next_is_processed(
     assert body == b"{not json"
     assert properties.headers[REASON_HEADER].startswith("undecodable")
     assert properties.headers.get(RETRIES_HEADER) is None
+
+
+def test_the_relay_claims_once_per_notified_commit_not_again_at_once(stack: Stack) -> None:
+    from order_adapters.rabbitmq import Relay  # noqa: PLC0415
+    from order_adapters.sql.outbox import OutboxNotifications  # noqa: PLC0415
+
+    stack.declare()
+    outbox = stack.runtime.database.outbox
+    claims: list[int] = []
+
+    class CountedOutbox:
+        def claim(self, limit: int) -> Any:
+            claims.append(limit)
+            return outbox.claim(limit)
+
+        def oldest_unsent_at(self) -> Any:
+            return outbox.oldest_unsent_at()
+
+    notifications = OutboxNotifications(stack.runtime.database.engine)
+    relay = Relay(
+        CountedOutbox(), stack.publisher, poll_interval=30.0, notifications=notifications
+    )
+    notifications.wait(0.01)  # listening before the commits below
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    try:
+        for attempt in range(5):
+            before = relay.sent
+            _submit(stack.runtime.service, idempotency_key=f"notified-{attempt}")
+            _until(lambda before=before: relay.sent > before)
+            time.sleep(0.1)
+    finally:
+        relay.stop.set()
+        thread.join(35)
+    # One pass per commit, and at most one more (a wake-up during a pass):
+    # never the empty claim a pass used to make right after one that sent.
+    assert relay.sent == 5
+    assert len(claims) <= 6, claims

@@ -121,7 +121,10 @@ class Relay:
 
     def run(self) -> None:
         """Relay until ``stop`` is set; a pass that finds a full batch runs the
-        next at once, an idle one sleeps until notified or the poll interval."""
+        next at once. Otherwise, when commits are notified, the relay sleeps
+        until the next one (each commit after a pass's claim notifies; claiming
+        again at once would find nothing, a transaction wasted per pass);
+        when it polls, only a pass that found nothing sleeps."""
         backoff = 0.0
         while not self.stop.is_set():
             try:
@@ -139,7 +142,7 @@ class Relay:
             backoff = 0.0
             if sent >= self.batch:
                 continue
-            if sent == 0:
+            if sent == 0 or self.notifications is not None:
                 self._idle()
 
     def _idle(self) -> None:
