@@ -199,9 +199,7 @@ def test_the_relay_claims_once_per_notified_commit_not_again_at_once(stack: Stac
             return outbox.oldest_unsent_at()
 
     notifications = OutboxNotifications(stack.runtime.database.engine)
-    relay = Relay(
-        CountedOutbox(), stack.publisher, poll_interval=30.0, notifications=notifications
-    )
+    relay = Relay(CountedOutbox(), stack.publisher, poll_interval=30.0, notifications=notifications)
     notifications.wait(0.01)  # listening before the commits below
     thread = threading.Thread(target=relay.run, daemon=True)
     thread.start()
