@@ -243,7 +243,9 @@ class OrderRepository(Protocol):
 
     def mark_position_applied(self, order_id: UUID, at: datetime) -> bool:
         """Record that an EXECUTED order's position update was applied; False
-        when it already was (or the order is not EXECUTED): apply nothing then."""
+        when it already was (or the order is not EXECUTED): apply nothing then.
+        An adapter that finds out only when the write is sent answers True and
+        makes the commit raise :class:`~order_core.errors.ConcurrencyConflict`."""
         ...
 
     def needing_recovery(self, *, now: datetime, stale_before: datetime) -> list[Order]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
@@ -288,6 +289,20 @@ def test_activity_counts_open_and_unapplied_executed_quantities(
     assert (activity.buying, activity.selling) == (D("2.12345678"), D("2.12345678"))
 
 
+def _marked(store: Store, order_id: UUID, at: datetime) -> bool:
+    """Mark and commit: whether the mark was made. An adapter may refuse at
+    once (False) or when the write is sent (the commit raises the conflict)."""
+    with store.unit_of_work() as uow:
+        uow.orders.lock_user(USER_A)
+        if not uow.orders.mark_position_applied(order_id, at):
+            return False
+        try:
+            uow.commit()
+        except ConcurrencyConflict:
+            return False
+    return True
+
+
 def test_a_position_update_is_marked_applied_once(store: Store) -> None:
     order = executed(side=OrderSide.BUY, quantity="1", at=T0)
     pending = make_order()
@@ -301,12 +316,9 @@ def test_a_position_update_is_marked_applied_once(store: Store) -> None:
         assert uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=2))
         assert not uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=3))
         uow.commit()
-    with store.unit_of_work() as uow:
-        uow.orders.lock_user(USER_A)
-        assert not uow.orders.mark_position_applied(order.id, T0 + timedelta(seconds=4))
-        assert not uow.orders.mark_position_applied(pending.id, T0)  # not EXECUTED
-        assert not uow.orders.mark_position_applied(new_id(), T0)
-        uow.commit()
+    assert not _marked(store, order.id, T0 + timedelta(seconds=4))
+    assert not _marked(store, pending.id, T0)  # not EXECUTED
+    assert not _marked(store, new_id(), T0)
     with store.unit_of_work() as uow:
         stored = uow.orders.get(order.id)
         untouched = uow.orders.get(pending.id)

@@ -18,13 +18,15 @@ from tests.sql_databases import fresh_sqlite
 
 #: (statements, round trips) at most, per backend and operation.
 BUDGET = {
-    "postgresql": {"submit": (13, 4), "process": (10, 3)},
-    "sqlite": {"submit": (12, 12), "process": (9, 9)},
+    "postgresql": {"submit": (13, 4), "process": (10, 3), "position": (6, 2)},
+    "sqlite": {"submit": (12, 12), "process": (9, 9), "position": (5, 5)},
 }
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
-def test_submit_and_process_stay_within_budget(sql_database: SqlDatabase, side: str) -> None:
+def test_submit_process_and_position_stay_within_budget(
+    sql_database: SqlDatabase, side: str
+) -> None:
     world = build_world(database=sql_database)
     budget = BUDGET[sql_database.dialect.name]
     world.service.process(world.submit(order_side=side))  # warm: pool, caches, schema checks
@@ -35,11 +37,16 @@ def test_submit_and_process_stay_within_budget(sql_database: SqlDatabase, side: 
     with counter.measure() as processed:
         world.service.process(order_id)
 
+    with counter.measure() as applied:
+        assert world.service.apply_position_update(order_id)
+
     assert world.order(order_id).status == "EXECUTED"
     assert submitted.statements <= budget["submit"][0], submitted
     assert submitted.round_trips <= budget["submit"][1], submitted
     assert processed.statements <= budget["process"][0], processed
     assert processed.round_trips <= budget["process"][1], processed
+    assert applied.statements <= budget["position"][0], applied
+    assert applied.round_trips <= budget["position"][1], applied
 
 
 def test_without_a_key_the_day_is_still_counted_within_the_budget(

@@ -24,7 +24,7 @@ class SqlOrderRepository:
     """A :class:`~order_core.ports.OrderRepository` within one unit of work.
     Writes are buffered until the unit commits; ``get`` sees them at once."""
 
-    __slots__ = ("_expected", "_expecting", "_session", "_staged")
+    __slots__ = ("_expected", "_expecting", "_marked", "_session", "_staged")
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -32,6 +32,7 @@ class SqlOrderRepository:
         # activity() read ahead along with the lock: its arguments and its row.
         self._expected: dict[tuple[UUID, Symbol, datetime], Sequence[Any]] = {}
         self._expecting: Callable[[list[Any]], None] | None = None  # not sent yet
+        self._marked: set[UUID] = set()  # position updates marked applied by this unit
 
     def add(self, order: Order) -> None:
         order.version = 1
@@ -63,6 +64,7 @@ class SqlOrderRepository:
         self._staged.clear()
         self._expected.clear()
         self._expecting = None
+        self._marked.clear()
 
     # -- queries -----------------------------------------------------------------
 
@@ -188,9 +190,16 @@ class SqlOrderRepository:
     def mark_position_applied(self, order_id: UUID, at: datetime) -> bool:
         s = self._session
         d = s.dialect
-        changed = s.run(s.sql.mark_position_applied, {"id": d.uuid(order_id), "at": d.time(at)})
-        if changed != 1:
+        if order_id in self._marked:
             return False
+        self._marked.add(order_id)
+        # Sent with the commit (no round trip of its own): a mark already made
+        # changes no row, and the commit raises the conflict.
+        s.write(
+            s.sql.mark_position_applied,
+            {"id": d.uuid(order_id), "at": d.time(at)},
+            ConcurrencyConflict(order_id, 0),
+        )
         staged = self._staged.get(order_id)
         if staged is not None:
             staged.position_applied_at = at

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from order_core.dependencies import Dependencies
+from order_core.errors import ConcurrencyConflict
 from order_core.values import OrderSide, OrderStatus
 
 __all__ = ["apply_position_update"]
@@ -32,5 +33,9 @@ def apply_position_update(
         uow.ledger.move_position(order.user_id, order.symbol, change)
         if handled is not None:
             uow.inbox.record(*handled, deps.clock.now())
-        uow.commit()
+        try:
+            uow.commit()
+        except ConcurrencyConflict:
+            uow.rollback()
+            return False  # applied meanwhile: the mark was refused when it was sent
     return True
