@@ -62,6 +62,12 @@ class RemoteMarketControls:
     def set_market_open(self, is_open: bool, symbol: Symbol | str | None = None) -> None:  # noqa: ARG002
         raise NotControllable("market data", self.url, "opening or closing a market")
 
+    def listing(self, symbol: Symbol) -> tuple[AssetDetails, Quote, bool] | None:
+        asset, quote = self.port.get_asset(symbol), self.port.get_quote(symbol)
+        if asset is None or quote is None:
+            return None
+        return asset, quote, self.port.is_market_open(symbol)
+
     def assets(self) -> list[tuple[AssetDetails, Quote, bool]]:
         raise NotControllable(
             "market data", self.url, "listing every symbol (the service has no such call)"

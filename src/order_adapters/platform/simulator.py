@@ -158,11 +158,10 @@ class _MarketData(market_grpc.MarketDataServiceServicer):
         self._faults = faults
 
     def _data(self, symbol: Symbol) -> market_pb.MarketData | None:
-        market = self._market
-        asset = market.get_asset(symbol)
-        quote = market.get_quote(symbol)
-        if asset is None or quote is None:
+        listing = self._market.listing(symbol)  # one read, not one per field
+        if listing is None:
             return None
+        asset, quote, market_open = listing
         price = float(quote.price)
         return market_pb.MarketData(
             symbol=symbol,
@@ -170,7 +169,7 @@ class _MarketData(market_grpc.MarketDataServiceServicer):
             current_price=_float32(price) if self._faults.float32_prices else price,
             last_updated=_rfc3339(quote.timestamp),
             category=category_number(asset.category),
-            market_open=market.is_market_open(symbol),
+            market_open=market_open,
         )
 
     def GetMarketData(  # noqa: N802  # the proto's names

@@ -59,6 +59,13 @@ class InMemoryMarketData:
                 for symbol, asset in sorted(self._assets.items())
             ]
 
+    def listing(self, symbol: Symbol) -> tuple[AssetDetails, Quote, bool] | None:
+        with self._lock:
+            asset, quote = self._assets.get(symbol), self._quotes.get(symbol)
+            if asset is None or quote is None:
+                return None
+            return asset, quote, symbol not in self._closed
+
     # -- MarketData -------------------------------------------------------------------
 
     def get_asset(self, symbol: Symbol) -> AssetDetails | None:

@@ -119,6 +119,9 @@ class SqlMarketData:
         """Every listed asset with its current quote and whether its market is open."""
         return [self._row(row) for row in self._store.read(self._all, {})]
 
+    def listing(self, symbol: Symbol) -> tuple[AssetDetails, Quote, bool] | None:
+        return self._find(symbol)
+
     # -- MarketData ----------------------------------------------------------------------
 
     def get_asset(self, symbol: Symbol) -> AssetDetails | None:
