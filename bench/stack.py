@@ -14,6 +14,7 @@ baselines it is measured against:
 - where the CPU went at the sustained rate: each process's CPU seconds.
 
     python bench/stack.py [--orders 3000] [--concurrency 32] [--workers 2]
+                          [--rates 40 60 ...] [--set ORDERS_NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -198,6 +199,13 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--rabbitmq", default=DEFAULT_RABBITMQ)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ORDERS_NAME=VALUE",
+        help="a setting for every process of the stack (repeatable)",
+    )
     args = parser.parse_args()
 
     bench_grpc, bench_sql = _bench_module("grpc"), _bench_module("sql")
@@ -233,6 +241,7 @@ def main() -> None:
             ORDERS_JWT_SECRET=SECRET,
             ORDERS_DATA_DIR=tempfile.mkdtemp(prefix="orders-stack-bench-"),
         )
+        env.update(setting.split("=", 1) for setting in args.set)
         stack = Stack(env, args.workers)
         run_load(env, stack.listen, "--count", "200", "--concurrency", "8", "--seed", "1")  # warm
         sustained, used, wall = sustained_rate(stack, env, args.rates)

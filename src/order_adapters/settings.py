@@ -105,6 +105,14 @@ def _positive_seconds(value: object) -> str | None:
     return None if value > 0 else "must be a positive number of seconds"
 
 
+def _seconds_at_most(limit: float) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        assert isinstance(value, float | int)
+        return None if 0 <= value <= limit else f"must be 0 to {limit:g} seconds"
+
+    return check
+
+
 def _window(*, zero_allowed: bool) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
         assert isinstance(value, timedelta)
@@ -204,6 +212,9 @@ class BrokerSettings:
     relay_batch: int = field(default=500, metadata=_check(_at_least(1)))
     #: Seconds between outbox polls when no notification arrives.
     poll_interval: float = field(default=1.0, metadata=_check(_positive_seconds))
+    #: Seconds the relay waits after a notification before claiming, so that
+    #: one pass takes the commits of that moment together (PostgreSQL).
+    relay_linger: float = field(default=0.01, metadata=_check(_seconds_at_most(1.0)))
     #: Seconds to connect to the broker, and to wait for a confirm.
     timeout: float = field(default=10.0, metadata=_check(_positive_seconds))
     #: The worker also applies ``positions.updates`` (the position keeper's

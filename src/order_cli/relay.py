@@ -93,6 +93,7 @@ def relay(metrics_port: int | None) -> None:
             publisher,
             batch=broker.relay_batch,
             poll_interval=broker.poll_interval,
+            linger=broker.relay_linger,
             notifications=notifications,
             metrics=metrics,
             stop=stop,

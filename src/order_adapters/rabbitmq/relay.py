@@ -78,6 +78,7 @@ class Relay:
         *,
         batch: int = 500,
         poll_interval: float = 1.0,
+        linger: float = 0.0,
         notifications: _Notifications | None = None,
         metrics: Metrics | None = None,
         stop: threading.Event | None = None,
@@ -86,6 +87,7 @@ class Relay:
         self.publisher = publisher
         self.batch = batch
         self.poll_interval = poll_interval
+        self.linger = linger
         self.notifications = notifications
         self.metrics = metrics or publisher.metrics
         self.stop = stop or threading.Event()
@@ -154,6 +156,8 @@ class Relay:
             step = min(remaining, _SLICE)
             if self.notifications is not None:
                 if self.notifications.wait(step):
+                    if self.linger:  # let the commits of this moment gather
+                        self.stop.wait(self.linger)
                     return
             else:
                 self.stop.wait(step)
