@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from order_adapters.memory import InMemoryDatabase
 from order_adapters.sql import SqlDatabase
 from order_core import OrderSide, OrderType, Symbol
 from order_core.order import Order
@@ -22,7 +24,15 @@ NOBODY = UUID("00000000-0000-4000-8000-0000000000ff")
 def test_an_order_without_an_account_fails_once_and_is_left_alone(
     sql_database: SqlDatabase,
 ) -> None:
-    world = build_world(database=sql_database)
+    _fails_once_and_is_left_alone(sql_database)
+
+
+def test_the_memory_ledger_agrees() -> None:
+    _fails_once_and_is_left_alone(InMemoryDatabase())
+
+
+def _fails_once_and_is_left_alone(database: Any) -> None:
+    world = build_world(database=database)
     now = world.clock.now()
     orphan = Order.place(
         id=UUID(int=7),
@@ -37,7 +47,7 @@ def test_an_order_without_an_account_fails_once_and_is_left_alone(
         market_data_timestamp=now,
         now=now,
     )
-    with sql_database.unit_of_work() as uow:
+    with database.unit_of_work() as uow:
         uow.orders.add(orphan)
         uow.commit()
     world.clock.advance(timedelta(minutes=5))

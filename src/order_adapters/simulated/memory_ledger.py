@@ -182,9 +182,15 @@ class _UnitLedger:
         self._move(user_id, cash=_ZERO, held=amount)
 
     def release(self, user_id: UUID, order_id: UUID, amount: Decimal) -> None:  # noqa: ARG002
+        # As the SQL ledger: a hold that is not there (no account, books
+        # already off) is not released; the order's own write decides races.
+        if user_id.int not in self._ledger.account_table or self.cash(user_id).reserved < amount:
+            return
         self._move(user_id, cash=_ZERO, held=amount.copy_negate())
 
     def settle(self, user_id: UUID, order_id: UUID, *, paid: Decimal, held: Decimal) -> None:  # noqa: ARG002
+        if user_id.int not in self._ledger.account_table:  # nothing to settle against, ever
+            raise InsufficientBalance(available=_ZERO, required=paid.copy_negate())
         balance = self.cash(user_id)
         after = subtract(add(balance.cash, paid), subtract(balance.reserved, held))
         if after < 0:
