@@ -18,8 +18,8 @@ from tests.sql_databases import fresh_sqlite
 
 #: (statements, round trips) at most, per backend and operation.
 BUDGET = {
-    "postgresql": {"submit": (13, 4), "process": (10, 3), "position": (6, 2)},
-    "sqlite": {"submit": (12, 12), "process": (9, 9), "position": (5, 5)},
+    "postgresql": {"submit": (12, 4), "process": (10, 3), "position": (6, 2)},
+    "sqlite": {"submit": (11, 11), "process": (9, 9), "position": (5, 5)},
 }
 
 

@@ -97,8 +97,7 @@ class Statements:
     mark_outbox_sent: Sql
     mark_messages_sent: Sql
     record_by_key: Sql
-    delete_replaceable_record: Sql
-    insert_record: Sql
+    put_record: Sql
     claim_record: Sql
     reclaim_record: Sql
     insert_record_if_absent: Sql
@@ -269,12 +268,15 @@ class Statements:
                     _i.idempotency_key == _bind("idempotency_key"), _i.expires_at > _bind("now")
                 )
             ),
-            delete_replaceable_record=c(
-                order_idempotency.delete().where(
-                    _i.idempotency_key == _bind("idempotency_key"), replaceable
+            put_record=c(
+                dialect_insert(dialect, order_idempotency)
+                .values(record_values)
+                .on_conflict_do_update(
+                    index_elements=[_i.idempotency_key],
+                    set_=_excluded_except(dialect, "idempotency_key"),
+                    where=replaceable,
                 )
             ),
-            insert_record=c(order_idempotency.insert().values(record_values)),
             claim_record=c(claim),
             reclaim_record=c(
                 order_idempotency.update()

@@ -12,6 +12,7 @@ from uuid import UUID
 from order_adapters.sql.mapping import message_params, record_from_row, record_params
 from order_adapters.sql.repository import SqlOrderRepository
 from order_adapters.sql.session import Session
+from order_core.errors import IdempotencyRecordExists
 from order_core.events import OutboxMessage
 from order_core.ports import Ledger
 from order_core.records import IdempotencyRecord
@@ -116,18 +117,13 @@ class _IdempotencyRecords:
 
     def put(self, record: IdempotencyRecord) -> None:
         s = self._session
-        # An expired record, or this submission's own PENDING claim, makes way;
-        # any other holder makes the insert violate the key, and the commit then
-        # raises IdempotencyRecordExists (a concurrent holder is waited for first).
-        s.write(
-            s.sql.delete_replaceable_record,
-            {
-                "idempotency_key": record.key,
-                "now": s.dialect.time(record.created_at),
-                "owner_token": record.token,
-            },
-        )
-        s.write(s.sql.insert_record, record_params(record, s.dialect))
+        # One statement: an expired record, or this submission's own PENDING
+        # claim, is replaced; any other holder leaves the row as it is, and the
+        # commit then raises IdempotencyRecordExists (a concurrent holder's
+        # transaction is waited for first, as for any insert of the key).
+        values = record_params(record, s.dialect)
+        values["now"] = s.dialect.time(record.created_at)
+        s.write(s.sql.put_record, values, IdempotencyRecordExists(record.key))
 
 
 class _Inbox:
