@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -11,13 +12,22 @@ from order_adapters.grpc.identity import Authenticator, Unauthenticated
 from tests.grpc.conftest import SECRET, mint
 
 
-def test_a_remembered_token_still_expires_on_time() -> None:
+def test_a_remembered_token_still_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
     authenticator = Authenticator(SECRET)
     expires = int(time.time()) + 2
     token = jwt.encode({"userId": 42, "exp": expires}, SECRET, algorithm="HS256")
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
 
     first = authenticator.user_of(f"Bearer {token}")
-    assert authenticator.user_of(f"Bearer {token}") == first  # remembered
+    assert authenticator.user_of(f"Bearer {token}") == first
+    assert decoded == [token]  # verified once, then remembered
 
     while time.time() < expires:
         time.sleep(0.05)

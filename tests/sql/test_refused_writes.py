@@ -9,8 +9,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from order_adapters.settings import DatabaseSettings
 from order_adapters.sql import SqlDatabase
-from order_core.errors import ConcurrencyConflict
+from order_core import Symbol
+from order_core.errors import ConcurrencyConflict, DependencyUnavailable
 from tests.conftest import ALICE, build_world
 
 
@@ -52,3 +54,34 @@ def test_refused_writes_keep_their_connection(
 
     assert refused == 30
     assert _other_backends(observer) <= pids, "a refusal opened a new connection"
+
+
+@pytest.mark.postgres
+def test_a_timed_out_flush_discards_its_connection_and_the_next_statement_takes_another(
+    postgres_database: SqlDatabase, request: pytest.FixtureRequest
+) -> None:
+    # Not a refusal: a statement that ran out of time. Its connection is
+    # discarded, and the next statement takes another.
+    url = postgres_database.engine.url
+    quick = SqlDatabase.from_url(
+        url.render_as_string(hide_password=False), DatabaseSettings(statement_timeout=0.2)
+    )
+    request.addfinalizer(quick.dispose)
+    world = build_world(database=quick)
+    world.submit()
+    holder = psycopg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )  # not autocommit: its lock on Alice's row lasts until it rolls back
+    request.addfinalizer(holder.close)
+    holder.execute("SELECT 1 FROM order_users WHERE user_id = %s FOR UPDATE", (ALICE,))
+
+    with quick.unit_of_work() as uow:
+        uow.orders.lock_user(ALICE)
+        with pytest.raises(DependencyUnavailable):
+            uow.orders.activity(ALICE, Symbol("AAPL"), since=world.clock.now())
+        # The transaction ended with the failure; the unit reads again on a
+        # fresh connection (it used to hold the discarded one: AttributeError).
+        assert uow.orders.activity(ALICE, Symbol("AAPL"), since=world.clock.now()).orders_since
+    holder.rollback()
+
+    assert world.submit(idempotency_key="after-the-timeout")  # a fresh connection

@@ -128,6 +128,8 @@ class Relay:
         again at once would find nothing, a transaction wasted per pass);
         when it polls, only a pass that found nothing sleeps."""
         backoff = 0.0
+        if self.notifications is not None:
+            self.notifications.wait(0.0)  # listening before the first claim
         while not self.stop.is_set():
             try:
                 sent = self.run_once()

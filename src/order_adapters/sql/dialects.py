@@ -114,9 +114,10 @@ class Dialect(Protocol):
 
     def compile(self, statement: sa.ClauseElement) -> Sql: ...
 
-    def recover_after_failed_flush(self, driver: Any) -> bool:
-        """Make ``driver``'s connection usable after a failed flush; False: it
-        must be discarded (asked only where the flag above is set)."""
+    def recover_after_failed_flush(self, driver: Any, error: BaseException) -> bool:
+        """Make ``driver``'s connection usable after a flush failed with
+        ``error`` (and was rolled back); False: it must be discarded (asked
+        only where the flag above is set)."""
         ...
 
     def money(self, value: Decimal | None) -> Any: ...
@@ -197,15 +198,19 @@ class PostgresDialect:
         self._jsonb = Jsonb
         self._sa_dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 
-    def recover_after_failed_flush(self, driver: Any) -> bool:
-        """Make a connection whose pipelined flush failed (a refused write: the
-        server is fine) usable again, instead of opening a new one (a new
-        server process, about 10 ms of CPU): roll back, then DEALLOCATE ALL,
-        whose result makes psycopg forget what it thinks is prepared. Its text
-        is new each time, so psycopg looks at its result (it does not for a
-        statement it has seen). False: discard the connection after all."""
+    def recover_after_failed_flush(self, driver: Any, error: BaseException) -> bool:
+        """Make a connection whose pipelined flush the server refused (a checked
+        write that changed no row, a constraint) usable again, instead of
+        opening a new one (a new server process, about 10 ms of CPU): the flush
+        rolled back; DEALLOCATE ALL's result makes psycopg forget what it thinks
+        is prepared. Its text is new each time, so psycopg looks at its result
+        (it does not for a statement it has seen). Any other failure (a timeout,
+        a lost link, an interrupt) discards the connection."""
+        from psycopg import errors  # noqa: PLC0415  # the postgres extra, as in __init__
+
+        if not isinstance(error, DeferredConflict | OrderError | errors.IntegrityError):
+            return False
         try:
-            driver.execute("ROLLBACK")
             driver.execute(f"DEALLOCATE ALL /* {next(self._deallocations)} */", prepare=False)
         except Exception:  # any failure here: a fresh connection instead
             return False
@@ -344,7 +349,7 @@ class SqliteDialect:
     def __init__(self) -> None:
         self._sa_dialect = sqlite.pysqlite.dialect(paramstyle="named")
 
-    def recover_after_failed_flush(self, driver: Any) -> bool:  # noqa: ARG002  # the protocol's
+    def recover_after_failed_flush(self, driver: Any, error: BaseException) -> bool:  # noqa: ARG002
         return True  # never asked: a failed SQLite flush leaves the connection as it was
 
     def compile(self, statement: sa.ClauseElement) -> Sql:

@@ -129,10 +129,17 @@ class Session:
 
     @property
     def driver(self) -> Any:
-        """The psycopg or sqlite3 connection, checked out of the pool on first use."""
-        if self._connection is None:
-            self._connection = _checkout(self.engine, self.dialect)
-        return self._connection.driver_connection
+        """The psycopg or sqlite3 connection, checked out of the pool on first use
+        (and again after a failure discarded it, unless a transaction was open
+        on it: that transaction is gone)."""
+        connection = self._connection
+        if connection is not None and not connection.is_valid:
+            if self.in_transaction:
+                raise DependencyUnavailable("database", "the connection was lost mid-transaction")
+            self._connection = connection = None
+        if connection is None:
+            self._connection = connection = _checkout(self.engine, self.dialect)
+        return connection.driver_connection
 
     def write(self, sql: Sql, values: Mapping[str, Any], conflict: Conflict | None = None) -> None:
         """Buffer a write; ``conflict`` is raised (at the flush that sends it) when
@@ -205,7 +212,8 @@ class Session:
         self.writes = []
         was_open = self.in_transaction
         self._ended()
-        if was_open:
+        connection = self._connection
+        if was_open and connection is not None and connection.is_valid:  # else it died with it
             with translated(self.dialect, self._connection, self.engine):
                 self.driver.execute("ROLLBACK")
 
@@ -269,14 +277,14 @@ class Session:
     ) -> list[Any]:
         try:
             return self.dialect.flush(driver, writes, begin=begin, commit=commit, then=then)
-        except BaseException:
+        except BaseException as error:
             if self.dialect.discards_connection_after_failed_flush and self._connection:
                 connection = self._connection
                 if getattr(connection.driver_connection, "broken", False):
                     self._connection = None
                     self.engine.dispose(close=False)  # the server went away: all of them
                     connection.invalidate()
-                elif not self.dialect.recover_after_failed_flush(driver):
+                elif not self.dialect.recover_after_failed_flush(driver, error):
                     self._connection = None
                     connection.invalidate()  # the next use checks out a fresh one
             raise

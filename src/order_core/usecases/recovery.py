@@ -23,8 +23,6 @@ from order_core.values import OrderStatus
 
 __all__ = ["DEFAULT_STALE_AFTER", "recover"]
 
-_LIVE = (OrderStatus.PENDING, OrderStatus.PROCESSING)
-
 #: How long work may sit untouched before a recovery pass takes it over.
 DEFAULT_STALE_AFTER = timedelta(seconds=30)
 
@@ -58,21 +56,14 @@ def recover(
                 applied.append(order.id)
             continue
         try:
-            result = process_order(deps, order.id)
+            outcome = process_order(deps, order.id).outcome
         except DependencyUnavailable as error:
             decision = schedule_retry(deps, order.id, error.message)
             (failed if decision.failure else retrying).append(order.id)
             continue
         except OrderError:
             continue  # changed under us; the next pass sees it as it is
-        outcome = result.outcome
-        if outcome is ProcessOutcome.SUPERSEDED and result.status in _LIVE:
-            # Nobody else moved it, yet it could not commit (its hold is gone):
-            # counted as a retry, so it fails in the end instead of coming
-            # back to every pass.
-            decision = schedule_retry(deps, order.id, "its execution could not be committed")
-            (failed if decision.failure else retrying).append(order.id)
-        elif outcome is ProcessOutcome.EXECUTED:
+        if outcome is ProcessOutcome.EXECUTED:
             executed.append(order.id)
         elif outcome is ProcessOutcome.FAILED:
             failed.append(order.id)
