@@ -295,6 +295,12 @@ def report(  # noqa: PLR0917  # one run's figures, printed together
         f"{closed['orders_per_second']:8,.0f} orders/s  p50 {closed['latency_ms']['p50']:.1f} ms"
         f"  p99 {closed['latency_ms']['p99']:.1f} ms"
     )
+    if not sustained:
+        print(
+            f"  accepted and executed, sustained    none of the rates {args.rates} kept up"
+            " (start the ladder lower)"
+        )
+        return
     print(
         f"  accepted and executed, sustained    {sustained:8,.0f} orders/s  (every order executed,"
         " lag after acceptance p99 under 1 s)"
@@ -310,6 +316,7 @@ def report(  # noqa: PLR0917  # one run's figures, printed together
     print(f"  CPU at the sustained rate ({wall:.1f} s wall, 2 cores = {2 * wall:.1f} CPU s):")
     for name, seconds in sorted(used.items(), key=lambda item: -item[1]):
         print(f"    {name:12s} {seconds:6.1f} CPU s  ({100 * seconds / wall:5.1f}% of one core)")
+    print(f"    per order: {1000 * sum(used.values()) / (sustained * wall):.1f} CPU ms in these")
 
 
 if __name__ == "__main__":
